@@ -1,0 +1,26 @@
+package io.mpathnbd.core.backend;
+
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The per-path transport template (the kernel's "head template"): knows how to reach one backend target and opens
+ * sessions to it. One driver per path; it holds the path's URI and transport settings but no connection.
+ *
+ * <p>Later transports (iSCSI) and features (persistent reservations, zones) extend this through optional
+ * interfaces a session may also implement, so the core does not change shape.
+ */
+public interface BackendDriver {
+
+    /** The path's URI as configured, with any secret removed; used in logs, the admin API and metrics. */
+    String displayUri();
+
+    /**
+     * Opens a new session. Completes exceptionally with {@link BackendException} when the target cannot be reached
+     * or refuses us; {@link BackendException#isConfigurationError()} tells the core not to retry quickly.
+     */
+    CompletableFuture<BackendSession> connect();
+
+    /** Releases driver-wide resources (none for most drivers). */
+    default void shutdown() {
+    }
+}

@@ -1,0 +1,94 @@
+package io.mpathnbd.nbd.protocol;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.DefaultByteBufHolder;
+import io.netty.buffer.Unpooled;
+
+/**
+ * A transmission-phase request (client to server). Holds the WRITE payload (a slice of the receive buffer, not a
+ * copy); every other command holds an empty buffer. Release it when done, as any ByteBufHolder.
+ */
+public final class NbdRequest extends DefaultByteBufHolder {
+    private final int flags;
+    private final int type;
+    private final long cookie;
+    private final long offset;
+    private final int length;
+
+    public NbdRequest(int flags, int type, long cookie, long offset, int length, ByteBuf payload) {
+        super(payload == null ? Unpooled.EMPTY_BUFFER : payload);
+        this.flags = flags;
+        this.type = type;
+        this.cookie = cookie;
+        this.offset = offset;
+        this.length = length;
+    }
+
+    public NbdRequest(int flags, int type, long cookie, long offset, int length) {
+        this(flags, type, cookie, offset, length, null);
+    }
+
+    /** Command flags (u16). */
+    public int flags() {
+        return flags;
+    }
+
+    /** Command type (u16). */
+    public int type() {
+        return type;
+    }
+
+    public long cookie() {
+        return cookie;
+    }
+
+    /** Offset (u64; negative values mean offsets past 2^63, always invalid for a disk). */
+    public long offset() {
+        return offset;
+    }
+
+    /** Length field (u32 on the wire; use {@link Integer#toUnsignedLong} when comparing). */
+    public int length() {
+        return length;
+    }
+
+    public ByteBuf payload() {
+        return content();
+    }
+
+    @Override
+    public NbdRequest replace(ByteBuf content) {
+        return new NbdRequest(flags, type, cookie, offset, length, content);
+    }
+
+    @Override
+    public NbdRequest retain() {
+        super.retain();
+        return this;
+    }
+
+    @Override
+    public NbdRequest retain(int increment) {
+        super.retain(increment);
+        return this;
+    }
+
+    @Override
+    public NbdRequest touch() {
+        super.touch();
+        return this;
+    }
+
+    @Override
+    public NbdRequest touch(Object hint) {
+        super.touch(hint);
+        return this;
+    }
+
+    @Override
+    public String toString() {
+        return "NbdRequest[" + NbdConstants.commandName(type) + " flags=" + flags + " cookie="
+                + Long.toUnsignedString(cookie) + " offset=" + Long.toUnsignedString(offset) + " length="
+                + Integer.toUnsignedString(length) + "]";
+    }
+}
