@@ -68,4 +68,38 @@ public record ExportConfig(
         return new ExportConfig(name, description, ioPolicy, noPathTimeout, queueIfNoPath, maxRetries, fenceDelay,
                 removalDelay, failback, min, max, probeInterval, retryDelay, expectedIdentity);
     }
+    public ExportConfig withDescription(String text) {
+        return new ExportConfig(name, text, ioPolicy, noPathTimeout, queueIfNoPath, maxRetries, fenceDelay,
+                removalDelay, failback, reconnectMin, reconnectMax, probeInterval, retryDelay, expectedIdentity);
+    }
+
+    public ExportConfig withQueueIfNoPath(boolean queue) {
+        return new ExportConfig(name, description, ioPolicy, noPathTimeout, queue, maxRetries, fenceDelay,
+                removalDelay, failback, reconnectMin, reconnectMax, probeInterval, retryDelay, expectedIdentity);
+    }
+
+    public ExportConfig withMaxRetries(int retries) {
+        return new ExportConfig(name, description, ioPolicy, noPathTimeout, queueIfNoPath, retries, fenceDelay,
+                removalDelay, failback, reconnectMin, reconnectMax, probeInterval, retryDelay, expectedIdentity);
+    }
+
+    public ExportConfig withRemovalDelay(Duration d) {
+        return new ExportConfig(name, description, ioPolicy, noPathTimeout, queueIfNoPath, maxRetries, fenceDelay,
+                d, failback, reconnectMin, reconnectMax, probeInterval, retryDelay, expectedIdentity);
+    }
+
+    public ExportConfig withProbeInterval(Duration d) {
+        return new ExportConfig(name, description, ioPolicy, noPathTimeout, queueIfNoPath, maxRetries, fenceDelay,
+                removalDelay, failback, reconnectMin, reconnectMax, d, retryDelay, expectedIdentity);
+    }
+
+    public ExportConfig withRetryDelay(Duration d) {
+        return new ExportConfig(name, description, ioPolicy, noPathTimeout, queueIfNoPath, maxRetries, fenceDelay,
+                removalDelay, failback, reconnectMin, reconnectMax, probeInterval, d, expectedIdentity);
+    }
+
+    public ExportConfig withExpectedIdentity(String id) {
+        return new ExportConfig(name, description, ioPolicy, noPathTimeout, queueIfNoPath, maxRetries, fenceDelay,
+                removalDelay, failback, reconnectMin, reconnectMax, probeInterval, retryDelay, id);
+    }
 }

@@ -1,18 +1,21 @@
 package io.mpathnbd.nbd.protocol;
 
-import java.nio.charset.StandardCharsets;
-
-/** ERROR (u32 error, u16 message length, message) or ERROR_OFFSET (the same plus u64 offset). */
+/**
+ * ERROR (u32 error, u16 message length, message) or ERROR_OFFSET (the same plus u64 offset). The message is cut to at
+ * most {@link NbdConstants#MAX_STRING} bytes of UTF-8, the spec's limit for strings.
+ */
 public final class NbdErrorChunk extends NbdChunk {
     private final int error;
     private final String message;
     private final long offset;
+    private final int messageLength;
 
     /** A plain ERROR chunk. */
     public NbdErrorChunk(int flags, long cookie, int error, String message) {
         super(flags, NbdConstants.REPLY_TYPE_ERROR, cookie, null);
         this.error = error;
-        this.message = message == null ? "" : message;
+        this.message = message == null ? "" : NbdStrings.truncate(message, NbdConstants.MAX_STRING);
+        this.messageLength = NbdStrings.utf8Length(this.message);
         this.offset = -1;
     }
 
@@ -20,7 +23,8 @@ public final class NbdErrorChunk extends NbdChunk {
     public NbdErrorChunk(int flags, long cookie, int error, String message, long offset) {
         super(flags, NbdConstants.REPLY_TYPE_ERROR_OFFSET, cookie, null);
         this.error = error;
-        this.message = message == null ? "" : message;
+        this.message = message == null ? "" : NbdStrings.truncate(message, NbdConstants.MAX_STRING);
+        this.messageLength = NbdStrings.utf8Length(this.message);
         this.offset = offset;
     }
 
@@ -30,6 +34,11 @@ public final class NbdErrorChunk extends NbdChunk {
 
     public String message() {
         return message;
+    }
+
+    /** Length of the message in UTF-8 bytes, as on the wire. */
+    public int messageLength() {
+        return messageLength;
     }
 
     public boolean hasOffset() {
@@ -42,6 +51,6 @@ public final class NbdErrorChunk extends NbdChunk {
 
     @Override
     public int payloadLength() {
-        return 6 + message.getBytes(StandardCharsets.UTF_8).length + (hasOffset() ? 8 : 0);
+        return 6 + messageLength + (hasOffset() ? 8 : 0);
     }
 }

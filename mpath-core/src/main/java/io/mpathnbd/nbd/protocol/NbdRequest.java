@@ -14,14 +14,34 @@ public final class NbdRequest extends DefaultByteBufHolder {
     private final long cookie;
     private final long offset;
     private final int length;
+    private final boolean oversized;
 
     public NbdRequest(int flags, int type, long cookie, long offset, int length, ByteBuf payload) {
+        this(flags, type, cookie, offset, length, payload, false);
+    }
+
+    private NbdRequest(int flags, int type, long cookie, long offset, int length, ByteBuf payload,
+            boolean oversized) {
         super(payload == null ? Unpooled.EMPTY_BUFFER : payload);
         this.flags = flags;
         this.type = type;
         this.cookie = cookie;
         this.offset = offset;
         this.length = length;
+        this.oversized = oversized;
+    }
+
+    /**
+     * The marker for a request whose payload exceeded the decoder's limit: the payload was skipped unread, the header
+     * fields are as received (length is the declared length) and the payload is empty. The handler answers an error.
+     */
+    public static NbdRequest oversized(int flags, int type, long cookie, long offset, int length) {
+        return new NbdRequest(flags, type, cookie, offset, length, null, true);
+    }
+
+    /** The payload was longer than allowed and was skipped; {@link #payload()} is empty. */
+    public boolean isOversized() {
+        return oversized;
     }
 
     public NbdRequest(int flags, int type, long cookie, long offset, int length) {
@@ -58,7 +78,7 @@ public final class NbdRequest extends DefaultByteBufHolder {
 
     @Override
     public NbdRequest replace(ByteBuf content) {
-        return new NbdRequest(flags, type, cookie, offset, length, content);
+        return new NbdRequest(flags, type, cookie, offset, length, content, oversized);
     }
 
     @Override
@@ -89,6 +109,6 @@ public final class NbdRequest extends DefaultByteBufHolder {
     public String toString() {
         return "NbdRequest[" + NbdConstants.commandName(type) + " flags=" + flags + " cookie="
                 + Long.toUnsignedString(cookie) + " offset=" + Long.toUnsignedString(offset) + " length="
-                + Integer.toUnsignedString(length) + "]";
+                + Integer.toUnsignedString(length) + (oversized ? " oversized" : "") + "]";
     }
 }

@@ -1,0 +1,21 @@
+package io.mpathnbd.core.path;
+
+import io.mpathnbd.core.backend.BackendInfo;
+
+/**
+ * What a {@link Path} needs from the export that owns it. Implemented privately by the export; public only because
+ * the two live in different packages.
+ */
+public interface PathHost {
+
+    /**
+     * Checks a freshly opened session against the export: same disk (size, identity) and, once the export has
+     * advertised its capabilities, at least those. Called with the path's lock held; must not call back into the path.
+     *
+     * @return null to accept, else why the path is refused (logged at ERROR, with both values)
+     */
+    String admit(Path path, BackendInfo info);
+
+    /** Delivered in order, never with a lock held. */
+    void pathEvent(PathEvent event);
+}

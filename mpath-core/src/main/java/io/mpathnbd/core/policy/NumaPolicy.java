@@ -1,0 +1,55 @@
+package io.mpathnbd.core.policy;
+
+import io.mpathnbd.core.path.Path;
+import io.mpathnbd.core.request.BlockRequest;
+
+/**
+ * The kernel's default: every submitting thread (an event loop, the gateway's "node") keeps its current path and
+ * uses it while it stays usable; otherwise it takes the nearest optimized path by configured distance, else the
+ * nearest non-optimized one. The export publishes a new path array whenever a path changes state, so a cache made
+ * for another array is stale (a nearer path may have come back).
+ */
+final class NumaPolicy implements IoPolicy {
+    private final ThreadLocal<Current> current = ThreadLocal.withInitial(Current::new);
+
+    private static final class Current {
+        Path[] snapshot;
+        Path path;
+    }
+
+    @Override
+    public String name() {
+        return IoPolicies.NUMA;
+    }
+
+    @Override
+    public Path select(BlockRequest request, Path[] paths, Path exclude) {
+        Current c = current.get();
+        Path cached = c.path;
+        if (c.snapshot == paths && cached != null && IoPolicies.usable(cached, exclude)) {
+            return cached;
+        }
+        Path chosen = nearest(paths, exclude);
+        c.snapshot = paths;
+        c.path = chosen;
+        return chosen;
+    }
+
+    private static Path nearest(Path[] paths, Path exclude) {
+        Path bestOptimized = null;
+        Path bestOther = null;
+        for (Path p : paths) {
+            if (!IoPolicies.usable(p, exclude)) {
+                continue;
+            }
+            if (IoPolicies.optimized(p)) {
+                if (bestOptimized == null || p.distance() < bestOptimized.distance()) {
+                    bestOptimized = p;
+                }
+            } else if (bestOther == null || p.distance() < bestOther.distance()) {
+                bestOther = p;
+            }
+        }
+        return bestOptimized != null ? bestOptimized : bestOther;
+    }
+}

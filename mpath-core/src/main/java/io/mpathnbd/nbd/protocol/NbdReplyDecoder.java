@@ -1,0 +1,252 @@
+package io.mpathnbd.nbd.protocol;
+
+import io.mpathnbd.core.request.Extents;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import java.util.List;
+
+/**
+ * Client side of the transmission phase: decodes simple replies ({@link NbdSimpleReply}) and structured reply chunks
+ * ({@link NbdChunk} subclasses). A simple reply does not say how much data follows, so the {@link ReadLengthLookup}
+ * is asked for every simple reply: a successful READ carries that many bytes (a retained slice of the receive
+ * buffer), an unknown cookie is a protocol error. Chunks are checked against the spec (lengths per type, nonzero
+ * errors and extent lengths, error message lengths that fit); OFFSET_DATA data is a retained slice, BLOCK_STATUS
+ * becomes {@link Extents}, error messages are decoded leniently and cut at {@link NbdConstants#MAX_STRING} bytes, and
+ * other types come out as {@link NbdUnknownChunk} (for one with bit 15 set the error prefix is checked first). A chunk
+ * longer than {@code maxPayload} plus {@link #CHUNK_OVERHEAD} is refused before it is buffered. Every violation throws
+ * {@link NbdProtocolException} and discards the rest of the stream: the owner must drop the connection.
+ */
+public final class NbdReplyDecoder extends ByteToMessageDecoder {
+    /** Room beyond maxPayload for a chunk's own fields: OFFSET_DATA's offset, an error chunk's longest message. */
+    public static final int CHUNK_OVERHEAD = 16 + NbdConstants.MAX_STRING;
+
+    private enum State { MAGIC, READ_DATA, CHUNK_PAYLOAD, FAILED }
+
+    private final ReadLengthLookup lookup;
+    private final int maxPayload;
+    private final long maxChunkLength;
+    private State state = State.MAGIC;
+    private long cookie;
+    private int chunkFlags;
+    private int chunkType;
+    private int dataLength;
+
+    public NbdReplyDecoder(ReadLengthLookup lookup, int maxPayload) {
+        if (maxPayload < 0) {
+            throw new IllegalArgumentException("maxPayload < 0: " + maxPayload);
+        }
+        this.lookup = lookup;
+        this.maxPayload = maxPayload;
+        // a buffer cannot hold more than Integer.MAX_VALUE bytes, whatever the limit asked for
+        this.maxChunkLength = Math.min((long) maxPayload + CHUNK_OVERHEAD, Integer.MAX_VALUE);
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        while (true) {
+            switch (state) {
+                case MAGIC:
+                    if (in.readableBytes() < 4) {
+                        return;
+                    }
+                    int magic = in.getInt(in.readerIndex());
+                    if (magic == NbdConstants.SIMPLE_REPLY_MAGIC) {
+                        if (!simpleHeader(in, out)) {
+                            return;
+                        }
+                        if (state == State.MAGIC) {
+                            return;
+                        }
+                    } else if (magic == NbdConstants.STRUCTURED_REPLY_MAGIC) {
+                        if (!chunkHeader(in)) {
+                            return;
+                        }
+                    } else {
+                        throw fail(in, "bad reply magic 0x" + Integer.toHexString(magic));
+                    }
+                    break;
+                case READ_DATA:
+                    if (in.readableBytes() < dataLength) {
+                        return;
+                    }
+                    state = State.MAGIC;
+                    out.add(new NbdSimpleReply(0, cookie, in.readRetainedSlice(dataLength)));
+                    return;
+                case CHUNK_PAYLOAD:
+                    if (in.readableBytes() < dataLength) {
+                        return;
+                    }
+                    state = State.MAGIC;
+                    out.add(chunk(in));
+                    return;
+                case FAILED:
+                default:
+                    in.skipBytes(in.readableBytes());
+                    return;
+            }
+        }
+    }
+
+    /** Consumes a simple reply header if complete; emits the reply at once unless READ data follows. */
+    private boolean simpleHeader(ByteBuf in, List<Object> out) {
+        if (in.readableBytes() < NbdConstants.SIMPLE_REPLY_HEADER_LENGTH) {
+            return false;
+        }
+        int base = in.readerIndex();
+        int error = in.getInt(base + 4);
+        long c = in.getLong(base + 8);
+        int expected = lookup.expectedReadLength(c);
+        if (expected < 0) {
+            throw fail(in, "simple reply for unknown cookie " + Long.toUnsignedString(c));
+        }
+        if (expected > maxPayload) {
+            throw fail(in, "pending READ of " + expected + " bytes exceeds the limit of " + maxPayload);
+        }
+        in.skipBytes(NbdConstants.SIMPLE_REPLY_HEADER_LENGTH);
+        if (error != 0 || expected == 0) {
+            out.add(new NbdSimpleReply(error, c));
+            return true;
+        }
+        cookie = c;
+        dataLength = expected;
+        state = State.READ_DATA;
+        return true;
+    }
+
+    /** Consumes a chunk header if complete, after checking its length against the limit. */
+    private boolean chunkHeader(ByteBuf in) {
+        if (in.readableBytes() < NbdConstants.STRUCTURED_REPLY_HEADER_LENGTH) {
+            return false;
+        }
+        int base = in.readerIndex();
+        long length = in.getUnsignedInt(base + 16);
+        if (length > maxChunkLength) {
+            throw fail(in, "reply chunk of " + length + " bytes exceeds the limit of " + maxChunkLength);
+        }
+        chunkFlags = in.getUnsignedShort(base + 4);
+        chunkType = in.getUnsignedShort(base + 6);
+        cookie = in.getLong(base + 8);
+        dataLength = (int) length;
+        checkLength(in, dataLength);
+        in.skipBytes(NbdConstants.STRUCTURED_REPLY_HEADER_LENGTH);
+        state = State.CHUNK_PAYLOAD;
+        return true;
+    }
+
+    /** The length each chunk type allows, checked on the header so a bad one is refused before its payload. */
+    private void checkLength(ByteBuf in, int len) {
+        switch (chunkType) {
+            case NbdConstants.REPLY_TYPE_NONE:
+                if (len != 0) {
+                    throw fail(in, "NONE chunk with " + len + " payload bytes");
+                }
+                if ((chunkFlags & NbdConstants.REPLY_FLAG_DONE) == 0) {
+                    throw fail(in, "NONE chunk without the DONE flag");
+                }
+                return;
+            case NbdConstants.REPLY_TYPE_OFFSET_DATA:
+                if (len < 9) {
+                    throw fail(in, "OFFSET_DATA chunk of " + len + " bytes, at least 9 are needed");
+                }
+                return;
+            case NbdConstants.REPLY_TYPE_OFFSET_HOLE:
+                if (len != 12) {
+                    throw fail(in, "OFFSET_HOLE chunk of " + len + " bytes, must be 12");
+                }
+                return;
+            case NbdConstants.REPLY_TYPE_BLOCK_STATUS:
+                if (len < 12 || (len - 4) % 8 != 0) {
+                    throw fail(in, "BLOCK_STATUS chunk of " + len + " bytes, must be 4 + a positive multiple of 8");
+                }
+                return;
+            case NbdConstants.REPLY_TYPE_ERROR_OFFSET:
+                if (len < 14) {
+                    throw fail(in, "ERROR_OFFSET chunk of " + len + " bytes, at least 14 are needed");
+                }
+                return;
+            default:
+                // ERROR and every unknown error type start with u32 error, u16 message length
+                if ((chunkType & (1 << 15)) != 0 && len < 6) {
+                    throw fail(in, "error chunk type " + chunkType + " of " + len + " bytes, at least 6 are needed");
+                }
+        }
+    }
+
+    /** Decodes the complete payload of the current chunk (dataLength readable bytes, length already checked). */
+    private NbdChunk chunk(ByteBuf in) {
+        int len = dataLength;
+        switch (chunkType) {
+            case NbdConstants.REPLY_TYPE_NONE:
+                return new NbdNoneChunk(cookie);
+            case NbdConstants.REPLY_TYPE_OFFSET_DATA:
+                long dataOffset = in.readLong();
+                return new NbdOffsetDataChunk(chunkFlags, cookie, dataOffset, in.readRetainedSlice(len - 8));
+            case NbdConstants.REPLY_TYPE_OFFSET_HOLE:
+                long holeOffset = in.readLong();
+                int holeSize = in.readInt();
+                if (holeSize == 0) {
+                    throw fail(in, "OFFSET_HOLE chunk with hole size 0");
+                }
+                return new NbdOffsetHoleChunk(chunkFlags, cookie, holeOffset, holeSize);
+            case NbdConstants.REPLY_TYPE_BLOCK_STATUS:
+                return blockStatus(in, len);
+            case NbdConstants.REPLY_TYPE_ERROR:
+            case NbdConstants.REPLY_TYPE_ERROR_OFFSET:
+                return error(in, len);
+            default:
+                if ((chunkType & (1 << 15)) != 0) {
+                    checkErrorPrefix(in, len, 6);
+                }
+                return new NbdUnknownChunk(chunkFlags, chunkType, cookie, in.readRetainedSlice(len));
+        }
+    }
+
+    private NbdChunk blockStatus(ByteBuf in, int len) {
+        int contextId = in.readInt();
+        int count = (len - 4) / 8;
+        int[] lengths = new int[count];
+        int[] flags = new int[count];
+        for (int i = 0; i < count; i++) {
+            lengths[i] = in.readInt();
+            flags[i] = in.readInt();
+            if (lengths[i] == 0) {
+                throw fail(in, "BLOCK_STATUS extent " + i + " has length 0");
+            }
+        }
+        return new NbdBlockStatusChunk(chunkFlags, cookie, contextId, new Extents(lengths, flags));
+    }
+
+    private NbdChunk error(ByteBuf in, int len) {
+        boolean withOffset = chunkType == NbdConstants.REPLY_TYPE_ERROR_OFFSET;
+        int fixed = withOffset ? 14 : 6;
+        int messageLength = checkErrorPrefix(in, len, fixed);
+        int base = in.readerIndex();
+        int error = in.getInt(base);
+        String message = NbdStrings.lenient(in, base + 6, messageLength);
+        long errorOffset = withOffset ? in.getLong(base + 6 + messageLength) : -1;
+        in.skipBytes(len); // fields after the known ones, if a server sends any, are ignored
+        return withOffset
+                ? new NbdErrorChunk(chunkFlags, cookie, error, message, errorOffset)
+                : new NbdErrorChunk(chunkFlags, cookie, error, message);
+    }
+
+    /** Every error chunk starts u32 error (nonzero), u16 message length; the message must fit. Returns its length. */
+    private int checkErrorPrefix(ByteBuf in, int len, int fixed) {
+        int base = in.readerIndex();
+        if (in.getInt(base) == 0) {
+            throw fail(in, "error chunk type " + chunkType + " with error value 0");
+        }
+        int messageLength = in.getUnsignedShort(base + 4);
+        if (messageLength > len - fixed) {
+            throw fail(in, "error chunk message of " + messageLength + " bytes does not fit in " + len);
+        }
+        return messageLength;
+    }
+
+    private NbdProtocolException fail(ByteBuf in, String message) {
+        state = State.FAILED;
+        in.skipBytes(in.readableBytes());
+        return new NbdProtocolException(message);
+    }
+}

@@ -1,0 +1,60 @@
+package io.mpathnbd.core.support;
+
+import io.mpathnbd.core.export.Export;
+import io.mpathnbd.core.observe.ExportObserver;
+import io.mpathnbd.core.path.Path;
+import io.mpathnbd.core.path.PathState;
+import io.mpathnbd.core.request.BlockOp;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** Remembers what the export reported. */
+public final class RecordingObserver implements ExportObserver {
+    public final List<String> failovers = new CopyOnWriteArrayList<>();
+    public final List<String> transitions = new CopyOnWriteArrayList<>();
+    public final List<String> added = new CopyOnWriteArrayList<>();
+    public final List<String> removed = new CopyOnWriteArrayList<>();
+    public final AtomicInteger requeued = new AtomicInteger();
+    public final AtomicInteger held = new AtomicInteger();
+    public final AtomicInteger completed = new AtomicInteger();
+    public final AtomicInteger completedFailed = new AtomicInteger();
+
+    @Override
+    public void requestCompleted(Path path, BlockOp op, int bytes, long nanos, boolean failed) {
+        completed.incrementAndGet();
+        if (failed) {
+            completedFailed.incrementAndGet();
+        }
+    }
+
+    @Override
+    public void failover(Export export, Path from, String reason) {
+        failovers.add(from.id() + ": " + reason);
+    }
+
+    @Override
+    public void requeued(Export export, Path from) {
+        requeued.incrementAndGet();
+    }
+
+    @Override
+    public void held(Export export) {
+        held.incrementAndGet();
+    }
+
+    @Override
+    public void pathStateChanged(Export export, Path path, PathState from, PathState to, String reason) {
+        transitions.add(path.id() + " " + from + "->" + to + ": " + reason);
+    }
+
+    @Override
+    public void pathAdded(Export export, Path path) {
+        added.add(path.id());
+    }
+
+    @Override
+    public void pathRemoved(Export export, Path path) {
+        removed.add(path.id());
+    }
+}

@@ -1,0 +1,96 @@
+package io.mpathnbd.core.support;
+
+import io.mpathnbd.core.backend.BackendContext;
+import io.mpathnbd.core.backend.BackendDriver;
+import io.mpathnbd.core.backend.DriverOptions;
+import io.mpathnbd.core.export.Export;
+import io.mpathnbd.core.export.ExportConfig;
+import io.mpathnbd.core.export.FailbackMode;
+import io.mpathnbd.core.observe.ExportObserver;
+import io.mpathnbd.core.path.AccessState;
+import io.mpathnbd.core.path.PathConfig;
+import io.mpathnbd.file.FileDriverFactory;
+import io.netty.channel.DefaultEventLoopGroup;
+import io.netty.channel.EventLoopGroup;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Real exports over real file paths for tests: image files in a test's own directory, event loops for timers, and
+ * short durations so failover, hold and fence play out in milliseconds.
+ */
+public final class TestRig implements AutoCloseable {
+    private final Path dir;
+    private final EventLoopGroup loops = new DefaultEventLoopGroup(2);
+    private final BackendContext context = new BackendContext(loops, false);
+    private final FileDriverFactory files = new FileDriverFactory();
+    private final List<Export> exports = new ArrayList<>();
+
+    public TestRig(Path dir) {
+        this.dir = dir;
+    }
+
+    /** Durations in tens of milliseconds; probes effectively off unless a test turns them on. */
+    public static ExportConfig fastConfig(String name) {
+        return new ExportConfig(name, null, "numa", Duration.ofSeconds(5), false, 8, Duration.ofMillis(50),
+                Duration.ofSeconds(5), FailbackMode.IMMEDIATE, Duration.ofMillis(10), Duration.ofMillis(40),
+                Duration.ofHours(1), Duration.ofMillis(10), null);
+    }
+
+    public EventLoopGroup loops() {
+        return loops;
+    }
+
+    public Path image(String name, long size) throws IOException {
+        Path p = dir.resolve(name);
+        try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
+            f.setLength(size);
+        }
+        return p;
+    }
+
+    public BackendDriver fileDriver(Path image) {
+        return files.create(URI.create("file:" + image.toAbsolutePath()), context, DriverOptions.defaults());
+    }
+
+    public BackendDriver fileDriver(String uri) {
+        return files.create(URI.create(uri), context, DriverOptions.defaults());
+    }
+
+    public FaultInjectingDriver faulty(Path image) {
+        return new FaultInjectingDriver(fileDriver(image));
+    }
+
+    public Export export(ExportConfig config) {
+        return export(config, ExportObserver.NONE);
+    }
+
+    public Export export(ExportConfig config, ExportObserver observer) {
+        Export e = new Export(config, observer, loops);
+        exports.add(e);
+        return e;
+    }
+
+    public static PathConfig path(String id) {
+        return path(id, 0, AccessState.OPTIMIZED);
+    }
+
+    public static PathConfig path(String id, int distance, AccessState access) {
+        return new PathConfig(id, "test:" + id, distance, access, DriverOptions.defaults()
+                .withRequestTimeout(Duration.ofMillis(500)).withConnectTimeout(Duration.ofSeconds(1)));
+    }
+
+    @Override
+    public void close() throws Exception {
+        for (Export e : exports) {
+            e.close().get(10, TimeUnit.SECONDS);
+        }
+        loops.shutdownGracefully(0, 100, TimeUnit.MILLISECONDS).syncUninterruptibly();
+    }
+}

@@ -1,0 +1,239 @@
+package io.mpathnbd.server;
+
+import io.mpathnbd.core.backend.BackendContext;
+import io.mpathnbd.core.backend.BackendDriver;
+import io.mpathnbd.core.backend.DriverOptions;
+import io.mpathnbd.core.backend.Drivers;
+import io.mpathnbd.core.export.Export;
+import io.mpathnbd.core.path.AccessState;
+import io.mpathnbd.core.path.Path;
+import io.mpathnbd.core.path.PathConfig;
+import io.mpathnbd.server.admin.AdminServer;
+import io.mpathnbd.server.config.ConfigException;
+import io.mpathnbd.server.config.ExportDefinition;
+import io.mpathnbd.server.config.GatewayConfig;
+import io.mpathnbd.server.config.HostPort;
+import io.mpathnbd.server.config.PathDefinition;
+import io.mpathnbd.server.config.PathUris;
+import io.mpathnbd.server.frontend.NbdFrontend;
+import io.mpathnbd.server.metrics.ExportMetrics;
+import io.mpathnbd.server.metrics.GatewayMetrics;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The assembled gateway process: event loops, backend drivers, one export per configured export, the NBD front end
+ * and the admin API. Exports are fixed at start; paths and iopolicies change at run time through the admin API.
+ */
+public final class Gateway implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
+    private static final long BIND_TIMEOUT_SECONDS = 10;
+    private static final long CLOSE_TIMEOUT_SECONDS = 10;
+
+    private final GatewayConfig config;
+    private final EventLoops loops;
+    private final Drivers drivers;
+    private final GatewayMetrics metrics;
+    private final List<Export> exportList = new ArrayList<>();
+    private GatewayExports catalog;
+    private NbdFrontend frontend;
+    private AdminServer admin;
+    private InetSocketAddress nbdAddress;
+    private InetSocketAddress adminAddress;
+    private boolean closed;
+
+    private Gateway(GatewayConfig config, EventLoops loops) {
+        this.config = config;
+        this.loops = loops;
+        this.drivers = new Drivers(new BackendContext(loops.workers(), loops.epoll()));
+        this.metrics = new GatewayMetrics();
+    }
+
+    /**
+     * Starts everything the config describes. Paths connect in the background: an export holds its clients' I/O
+     * until a path is live. Throws {@link ConfigException} for a path no transport accepts, and an exception naming
+     * the address when a listener cannot bind.
+     */
+    public static Gateway start(GatewayConfig config) throws Exception {
+        Gateway g = new Gateway(config, EventLoops.create("mpath", 0));
+        try {
+            g.startExports();
+            g.startListeners();
+        } catch (Exception | Error e) {
+            g.close();
+            throw e;
+        }
+        return g;
+    }
+
+    private void startExports() {
+        int maxPayload = config.limits().maxPayload();
+        // every driver first, so a URI no transport accepts fails the start before anything runs
+        List<List<BackendDriver>> drivers = new ArrayList<>();
+        try {
+            for (int i = 0; i < config.exports().size(); i++) {
+                ExportDefinition def = config.exports().get(i);
+                List<BackendDriver> forExport = new ArrayList<>();
+                drivers.add(forExport);
+                for (int j = 0; j < def.paths().size(); j++) {
+                    forExport.add(createDriver("exports[" + i + "].paths[" + j + "].uri", def.paths().get(j).uri(),
+                            def.driverOptions(maxPayload)));
+                }
+            }
+        } catch (ConfigException e) {
+            drivers.forEach(list -> list.forEach(BackendDriver::shutdown));
+            throw e;
+        }
+        for (int i = 0; i < config.exports().size(); i++) {
+            ExportDefinition def = config.exports().get(i);
+            ExportMetrics observer = metrics.export(def.name());
+            Export export = new Export(def.toExportConfig(), observer, loops.workers());
+            observer.bind(export);
+            exportList.add(export);
+            for (int j = 0; j < def.paths().size(); j++) {
+                export.addPath(def.paths().get(j).toPathConfig(def.driverOptions(maxPayload)), drivers.get(i).get(j));
+            }
+            export.start().whenComplete((v, err) -> {
+                if (err == null) {
+                    LOG.info("export '{}' ready: {} bytes", export.name(), export.size());
+                } else {
+                    LOG.warn("export '{}' did not become ready: {}", export.name(), err.getMessage());
+                }
+            });
+        }
+        catalog = new GatewayExports(exportList);
+    }
+
+    private BackendDriver createDriver(String where, String uri, DriverOptions options) {
+        try {
+            return drivers.create(uri, options);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(where + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void startListeners() throws Exception {
+        frontend = new NbdFrontend(catalog, config.limits(), metrics.frontendObserver(), loops.boss(),
+                loops.workers(), loops.epoll());
+        nbdAddress = bind("NBD", config.listen(), frontend.bind(config.listen().host(), config.listen().port()));
+        admin = new AdminServer(this, loops);
+        adminAddress = bind("admin API", config.admin(), admin.bind(config.admin().host(), config.admin().port()));
+        LOG.info("serving NBD on {} ({} export(s): {}); admin API on http://{} (metrics at /metrics)",
+                new HostPort(config.listen().host(), nbdAddress.getPort()), exportList.size(),
+                exportList.stream().map(Export::name).toList(),
+                new HostPort(config.admin().host(), adminAddress.getPort()));
+        if (!adminAddress.getAddress().isLoopbackAddress()) {
+            LOG.warn("the admin API listens on {}, reachable from other machines: it has no authentication and can"
+                    + " fail, add and remove paths", config.admin());
+        }
+    }
+
+    private static InetSocketAddress bind(String what, HostPort at, CompletableFuture<InetSocketAddress> f)
+            throws Exception {
+        try {
+            return f.get(BIND_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            throw new GatewayStartException("cannot listen for " + what + " on " + at + ": " + cause.getMessage(),
+                    cause);
+        } catch (TimeoutException e) {
+            throw new GatewayStartException("cannot listen for " + what + " on " + at + ": timed out", e);
+        }
+    }
+
+    public InetSocketAddress nbdAddress() {
+        return nbdAddress;
+    }
+
+    public InetSocketAddress adminAddress() {
+        return adminAddress;
+    }
+
+    /** The export with this name, or null. */
+    public Export export(String name) {
+        for (Export e : exportList) {
+            if (e.name().equals(name)) {
+                return e;
+            }
+        }
+        return null;
+    }
+
+    public Collection<Export> exports() {
+        return List.copyOf(exportList);
+    }
+
+    public GatewayConfig config() {
+        return config;
+    }
+
+    public GatewayMetrics metrics() {
+        return metrics;
+    }
+
+    /** Client connections open on the NBD listener. */
+    public int clientConnections() {
+        return frontend == null ? 0 : frontend.activeConnections();
+    }
+
+    /**
+     * Adds a path at run time with the export's transport settings; it starts connecting at once.
+     *
+     * @param id null: the first free p0, p1, ... (the export assigns it)
+     * @throws ConfigException for a bad URI or id
+     * @throws IllegalStateException if the id is taken
+     */
+    public Path addPath(Export export, String uri, String id) {
+        PathUris.check("uri", uri);
+        if (id != null) {
+            PathDefinition.checkId("id", id);
+            if (export.path(id) != null) {
+                throw new IllegalStateException("export '" + export.name() + "' already has a path '" + id + "'");
+            }
+        }
+        DriverOptions options = config.export(export.name()).driverOptions(config.limits().maxPayload());
+        BackendDriver driver = createDriver("uri", uri.trim(), options);
+        return export.addPath(new PathConfig(id, uri.trim(), 0, AccessState.OPTIMIZED, options), driver);
+    }
+
+    /** Stops the admin API, the NBD listener (clients get ESHUTDOWN), the exports and the event loops. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        LOG.info("shutting down");
+        if (admin != null) {
+            admin.close();
+        }
+        if (frontend != null) {
+            await("NBD front end", frontend.close());
+        }
+        for (int i = exportList.size() - 1; i >= 0; i--) {
+            Export e = exportList.get(i);
+            await("export '" + e.name() + "'", e.close());
+        }
+        metrics.close();
+        loops.close();
+        LOG.info("stopped");
+    }
+
+    private static void await(String what, CompletableFuture<?> f) {
+        try {
+            f.get(CLOSE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.warn("closing {}: {}", what, e.getCause() == null ? e.toString() : e.getCause().getMessage());
+        }
+    }
+}

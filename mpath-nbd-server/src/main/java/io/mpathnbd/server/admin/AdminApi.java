@@ -1,0 +1,280 @@
+package io.mpathnbd.server.admin;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.mpathnbd.core.export.Export;
+import io.mpathnbd.core.path.Path;
+import io.mpathnbd.server.Gateway;
+import io.mpathnbd.server.config.ConfigException;
+import io.mpathnbd.server.config.ExportSettings;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The admin API's routes and operations, independent of HTTP plumbing. Every answer is JSON (except /metrics);
+ * unknown export or path -> 404, bad input -> 400, each as {@code {"error": "..."}}.
+ */
+final class AdminApi {
+    private static final Logger LOG = LoggerFactory.getLogger(AdminApi.class);
+    private static final String PROMETHEUS_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+    /** Removal drains the path first; the call answers 202 if that takes longer than this. */
+    private static final long REMOVE_WAIT_SECONDS = 10;
+
+    private final Gateway gateway;
+
+    AdminApi(Gateway gateway) {
+        this.gateway = gateway;
+    }
+
+    /**
+     * @param segments the decoded path segments ("api", "exports", NAME, ...)
+     * @param who the caller's address, for the operator log
+     */
+    CompletableFuture<AdminResponse> handle(HttpMethod method, List<String> segments, byte[] body, String who) {
+        try {
+            return route(method, segments, body, who);
+        } catch (ApiError e) {
+            return done(AdminResponse.error(e.status, e.getMessage()));
+        } catch (ConfigException | IllegalArgumentException e) {
+            return done(AdminResponse.error(HttpResponseStatus.BAD_REQUEST, e.getMessage()));
+        } catch (IllegalStateException e) {
+            return done(AdminResponse.error(HttpResponseStatus.CONFLICT, e.getMessage()));
+        } catch (RuntimeException e) {
+            LOG.error("admin API: {} /{} failed", method, String.join("/", segments), e);
+            return done(AdminResponse.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error: " + e));
+        }
+    }
+
+    private CompletableFuture<AdminResponse> route(HttpMethod method, List<String> s, byte[] body, String who) {
+        int n = s.size();
+        if (n == 0) {
+            allow(method, HttpMethod.GET);
+            return done(index());
+        }
+        if (n == 1 && s.get(0).equals("metrics")) {
+            allow(method, HttpMethod.GET);
+            return done(AdminResponse.text(PROMETHEUS_TYPE, gateway.metrics().scrape()));
+        }
+        if (n == 1 && s.get(0).equals("health")) {
+            allow(method, HttpMethod.GET);
+            return done(health());
+        }
+        if (n >= 2 && s.get(0).equals("api") && s.get(1).equals("exports")) {
+            if (n == 2) {
+                allow(method, HttpMethod.GET);
+                ArrayNode all = AdminResponse.JSON.createArrayNode();
+                gateway.exports().forEach(e -> all.add(ExportJson.export(e)));
+                return done(AdminResponse.ok(all));
+            }
+            Export export = export(s.get(2));
+            if (n == 3) {
+                allow(method, HttpMethod.GET);
+                return done(AdminResponse.ok(ExportJson.export(export)));
+            }
+            if (n == 4 && s.get(3).equals("iopolicy")) {
+                allow(method, HttpMethod.PUT, HttpMethod.GET);
+                return done(method.equals(HttpMethod.GET) ? iopolicyView(export) : setIoPolicy(export, body, who));
+            }
+            if (n == 4 && s.get(3).equals("paths")) {
+                allow(method, HttpMethod.POST, HttpMethod.GET);
+                if (method.equals(HttpMethod.GET)) {
+                    ArrayNode all = AdminResponse.JSON.createArrayNode();
+                    export.paths().forEach(p -> all.add(ExportJson.path(p)));
+                    return done(AdminResponse.ok(all));
+                }
+                return done(addPath(export, body, who));
+            }
+            if (n >= 5 && s.get(3).equals("paths")) {
+                Path path = path(export, s.get(4));
+                if (n == 5) {
+                    allow(method, HttpMethod.GET, HttpMethod.DELETE);
+                    return method.equals(HttpMethod.GET) ? done(AdminResponse.ok(ExportJson.path(path)))
+                            : removePath(export, path, who);
+                }
+                if (n == 6 && s.get(5).equals("fail")) {
+                    allow(method, HttpMethod.POST);
+                    LOG.info("admin ({}): operator fails path {}/{} ({})", who, export.name(), path.id(), path.uri());
+                    export.failPath(path.id());
+                    return done(AdminResponse.ok(ExportJson.path(path)));
+                }
+                if (n == 6 && s.get(5).equals("reinstate")) {
+                    allow(method, HttpMethod.POST);
+                    LOG.info("admin ({}): operator reinstates path {}/{} ({})", who, export.name(), path.id(),
+                            path.uri());
+                    export.reinstatePath(path.id());
+                    return done(AdminResponse.ok(ExportJson.path(path)));
+                }
+            }
+        }
+        throw new ApiError(HttpResponseStatus.NOT_FOUND, "no such resource: /" + String.join("/", s)
+                + " (see GET / for the endpoints)");
+    }
+
+    private Export export(String name) {
+        Export e = gateway.export(name);
+        if (e == null) {
+            throw new ApiError(HttpResponseStatus.NOT_FOUND, "no export named '" + name + "'");
+        }
+        return e;
+    }
+
+    private static Path path(Export e, String id) {
+        Path p = e.path(id);
+        if (p == null) {
+            throw new ApiError(HttpResponseStatus.NOT_FOUND, "export '" + e.name() + "' has no path '" + id + "'");
+        }
+        return p;
+    }
+
+    private static void allow(HttpMethod method, HttpMethod... allowed) {
+        for (HttpMethod m : allowed) {
+            if (m.equals(method)) {
+                return;
+            }
+        }
+        StringBuilder sb = new StringBuilder();
+        for (HttpMethod m : allowed) {
+            sb.append(sb.length() == 0 ? "" : ", ").append(m.name());
+        }
+        throw new ApiError(HttpResponseStatus.METHOD_NOT_ALLOWED, "method " + method.name() + " not allowed here"
+                + " (allowed: " + sb + ")");
+    }
+
+    private AdminResponse setIoPolicy(Export export, byte[] body, String who) {
+        ObjectNode req = object(body, List.of("iopolicy"));
+        String policy = text(req, "iopolicy", true);
+        if (!ExportSettings.IO_POLICIES.contains(policy)) {
+            throw new ApiError(HttpResponseStatus.BAD_REQUEST, "unknown iopolicy '" + policy + "' (supported: "
+                    + String.join(", ", ExportSettings.IO_POLICIES) + ")");
+        }
+        String before = export.ioPolicy();
+        export.ioPolicy(policy);
+        LOG.info("admin ({}): operator sets iopolicy of export '{}' from {} to {}", who, export.name(), before,
+                export.ioPolicy());
+        return iopolicyView(export);
+    }
+
+    private static AdminResponse iopolicyView(Export export) {
+        ObjectNode n = AdminResponse.JSON.createObjectNode();
+        n.put("export", export.name());
+        n.put("iopolicy", export.ioPolicy());
+        return AdminResponse.ok(n);
+    }
+
+    private AdminResponse addPath(Export export, byte[] body, String who) {
+        ObjectNode req = object(body, List.of("uri", "id"));
+        String uri = text(req, "uri", true);
+        String id = text(req, "id", false);
+        Path p = gateway.addPath(export, uri, id);
+        LOG.info("admin ({}): operator adds path {}/{} ({})", who, export.name(), p.id(), p.uri());
+        return AdminResponse.json(HttpResponseStatus.CREATED, ExportJson.path(p));
+    }
+
+    private CompletableFuture<AdminResponse> removePath(Export export, Path path, String who) {
+        LOG.info("admin ({}): operator removes path {}/{} ({})", who, export.name(), path.id(), path.uri());
+        ObjectNode view = ExportJson.path(path);
+        return export.removePath(path.id())
+                .thenApply(v -> {
+                    view.put("state", "removed");
+                    return AdminResponse.ok(view);
+                })
+                .completeOnTimeout(AdminResponse.json(HttpResponseStatus.ACCEPTED,
+                        view.deepCopy().put("note", "removal in progress (draining)")),
+                        REMOVE_WAIT_SECONDS, TimeUnit.SECONDS)
+                .exceptionally(err -> AdminResponse.error(HttpResponseStatus.CONFLICT,
+                        "removing path '" + path.id() + "': " + (err.getCause() == null ? err : err.getCause())
+                                .getMessage()));
+    }
+
+    private AdminResponse health() {
+        ObjectNode n = AdminResponse.JSON.createObjectNode();
+        ObjectNode exports = n.putObject("exports");
+        boolean all = true;
+        for (Export e : gateway.exports()) {
+            boolean ready = e.ready();
+            all &= ready;
+            exports.put(e.name(), ready ? "ready" : "not-ready");
+        }
+        n.put("status", all ? "ok" : "not-ready");
+        return AdminResponse.json(all ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, n);
+    }
+
+    private static AdminResponse index() {
+        ObjectNode n = AdminResponse.JSON.createObjectNode();
+        ArrayNode e = n.putArray("endpoints");
+        e.add("GET /api/exports");
+        e.add("GET /api/exports/{name}");
+        e.add("POST /api/exports/{name}/paths/{id}/fail");
+        e.add("POST /api/exports/{name}/paths/{id}/reinstate");
+        e.add("POST /api/exports/{name}/paths  {\"uri\": \"...\", \"id\": \"optional\"}");
+        e.add("DELETE /api/exports/{name}/paths/{id}");
+        e.add("PUT /api/exports/{name}/iopolicy  {\"iopolicy\": \"round-robin\"}");
+        e.add("GET /metrics");
+        e.add("GET /health");
+        return AdminResponse.ok(n);
+    }
+
+    private static ObjectNode object(byte[] body, List<String> fields) {
+        if (body == null || body.length == 0) {
+            throw new ApiError(HttpResponseStatus.BAD_REQUEST, "missing JSON body (expected an object with "
+                    + String.join(", ", fields) + ")");
+        }
+        JsonNode n;
+        try {
+            n = AdminResponse.JSON.readTree(body);
+        } catch (JsonProcessingException e) {
+            throw new ApiError(HttpResponseStatus.BAD_REQUEST, "malformed JSON: " + e.getOriginalMessage());
+        } catch (java.io.IOException e) {
+            throw new ApiError(HttpResponseStatus.BAD_REQUEST, "unreadable body: " + e.getMessage());
+        }
+        if (n == null || !n.isObject()) {
+            throw new ApiError(HttpResponseStatus.BAD_REQUEST, "expected a JSON object with "
+                    + String.join(", ", fields));
+        }
+        Iterator<String> names = n.fieldNames();
+        while (names.hasNext()) {
+            String f = names.next();
+            if (!fields.contains(f)) {
+                throw new ApiError(HttpResponseStatus.BAD_REQUEST, "unknown field '" + f + "' (expected "
+                        + String.join(", ", fields) + ")");
+            }
+        }
+        return (ObjectNode) n;
+    }
+
+    private static String text(ObjectNode n, String field, boolean required) {
+        JsonNode v = n.get(field);
+        if (v == null || v.isNull()) {
+            if (required) {
+                throw new ApiError(HttpResponseStatus.BAD_REQUEST, "missing field '" + field + "'");
+            }
+            return null;
+        }
+        if (!v.isTextual() || v.textValue().isBlank()) {
+            throw new ApiError(HttpResponseStatus.BAD_REQUEST, "field '" + field + "' must be a non-empty string");
+        }
+        return v.textValue();
+    }
+
+    private static CompletableFuture<AdminResponse> done(AdminResponse r) {
+        return CompletableFuture.completedFuture(r);
+    }
+
+    /** An answer other than 200, thrown out of the routing code. */
+    static final class ApiError extends RuntimeException {
+        final HttpResponseStatus status;
+
+        ApiError(HttpResponseStatus status, String message) {
+            super(message, null, false, false);
+            this.status = status;
+        }
+    }
+}

@@ -1,0 +1,35 @@
+package io.mpathnbd.server.admin;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.nio.charset.StandardCharsets;
+
+/** One admin API answer: status, content type and body. */
+record AdminResponse(HttpResponseStatus status, String contentType, byte[] body) {
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final String JSON_TYPE = "application/json; charset=utf-8";
+
+    static AdminResponse json(HttpResponseStatus status, JsonNode body) {
+        try {
+            return new AdminResponse(status, JSON_TYPE, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(body));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialise admin response", e);
+        }
+    }
+
+    static AdminResponse ok(JsonNode body) {
+        return json(HttpResponseStatus.OK, body);
+    }
+
+    static AdminResponse error(HttpResponseStatus status, String message) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("error", message);
+        return json(status, n);
+    }
+
+    static AdminResponse text(String contentType, String body) {
+        return new AdminResponse(HttpResponseStatus.OK, contentType, body.getBytes(StandardCharsets.UTF_8));
+    }
+}

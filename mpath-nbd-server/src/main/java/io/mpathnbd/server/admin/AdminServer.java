@@ -1,0 +1,70 @@
+package io.mpathnbd.server.admin;
+
+import io.mpathnbd.server.EventLoops;
+import io.mpathnbd.server.Gateway;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.net.InetSocketAddress;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/** The admin API's HTTP listener (loopback by default): small requests, JSON answers, /metrics, /health. */
+public final class AdminServer implements AutoCloseable {
+    /** Largest request body accepted; admin requests are a few bytes of JSON. */
+    static final int MAX_BODY = 64 * 1024;
+    private static final int IDLE_SECONDS = 60;
+
+    private final AdminApi api;
+    private final EventLoops loops;
+    private volatile Channel channel;
+
+    public AdminServer(Gateway gateway, EventLoops loops) {
+        this.api = new AdminApi(gateway);
+        this.loops = loops;
+    }
+
+    /** Binds; the future gives the bound address (port 0 = any free port) or fails with the bind error. */
+    public CompletableFuture<InetSocketAddress> bind(String host, int port) {
+        CompletableFuture<InetSocketAddress> result = new CompletableFuture<>();
+        new ServerBootstrap()
+                .group(loops.boss(), loops.workers())
+                .channel(loops.serverChannelClass())
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childHandler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ChannelPipeline p = ch.pipeline();
+                        p.addLast(new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS));
+                        p.addLast(new HttpServerCodec(4096, 8192, 8192));
+                        p.addLast(new HttpObjectAggregator(MAX_BODY));
+                        p.addLast(new AdminHandler(api));
+                    }
+                })
+                .bind(host, port)
+                .addListener(f -> {
+                    if (f.isSuccess()) {
+                        Channel ch = ((io.netty.channel.ChannelFuture) f).channel();
+                        channel = ch;
+                        result.complete((InetSocketAddress) ch.localAddress());
+                    } else {
+                        result.completeExceptionally(f.cause());
+                    }
+                });
+        return result;
+    }
+
+    /** Stops listening; open admin connections end with the event loops. */
+    @Override
+    public void close() {
+        Channel ch = channel;
+        if (ch != null) {
+            ch.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+    }
+}

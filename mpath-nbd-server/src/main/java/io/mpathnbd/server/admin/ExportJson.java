@@ -1,0 +1,46 @@
+package io.mpathnbd.server.admin;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.mpathnbd.core.backend.Capability;
+import io.mpathnbd.core.export.Export;
+import io.mpathnbd.core.path.Path;
+
+/** The admin API's JSON view of exports and paths (field names pinned in CONTRACTS.md). */
+final class ExportJson {
+    private ExportJson() {
+    }
+
+    static ObjectNode export(Export e) {
+        ObjectNode n = AdminResponse.JSON.createObjectNode();
+        boolean ready = e.ready();
+        n.put("name", e.name());
+        n.put("size", ready ? e.size() : 0);
+        n.put("ready", ready);
+        n.put("iopolicy", e.ioPolicy());
+        n.put("failovers", e.failovers());
+        n.put("requeues", e.requeues());
+        n.put("held", e.held());
+        n.put("capabilities", ready ? Capability.describe(e.capabilities()) : "");
+        var paths = n.putArray("paths");
+        for (Path p : e.paths()) {
+            paths.add(path(p));
+        }
+        return n;
+    }
+
+    static ObjectNode path(Path p) {
+        ObjectNode n = AdminResponse.JSON.createObjectNode();
+        n.put("id", p.id());
+        n.put("uri", p.uri());
+        n.put("state", p.state().label());
+        n.put("access-state", p.accessState().label());
+        n.put("distance", p.distance());
+        n.put("in-flight", p.inFlight());
+        n.put("requests", p.requests());
+        n.put("errors", p.errors());
+        n.put("bytes-read", p.bytesRead());
+        n.put("bytes-written", p.bytesWritten());
+        n.put("last-error", p.lastError());
+        return n;
+    }
+}

@@ -1,0 +1,111 @@
+package io.mpathnbd.server.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.mpathnbd.server.config.ConfigException;
+import io.mpathnbd.server.config.HostPort;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+/** A small client of the gateway's admin API for the CLI commands. Errors become {@link CliException}s. */
+final class AdminClient {
+    static final ObjectMapper JSON = new ObjectMapper();
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(3);
+    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
+
+    private final String address;
+    private final String base;
+    private final HttpClient http;
+
+    AdminClient(String address) {
+        HostPort hp;
+        try {
+            hp = HostPort.parse("--admin", address);
+        } catch (ConfigException e) {
+            throw CliException.usage(e.getMessage());
+        }
+        String host = hp.host().equals("0.0.0.0") ? "127.0.0.1" : hp.host().equals("::") ? "::1" : hp.host();
+        this.address = hp.toString();
+        this.base = "http://" + new HostPort(host, hp.port());
+        this.http = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).build();
+    }
+
+    JsonNode get(String... segments) {
+        return send("GET", null, segments);
+    }
+
+    JsonNode post(JsonNode body, String... segments) {
+        return send("POST", body, segments);
+    }
+
+    JsonNode put(JsonNode body, String... segments) {
+        return send("PUT", body, segments);
+    }
+
+    JsonNode delete(String... segments) {
+        return send("DELETE", null, segments);
+    }
+
+    private JsonNode send(String method, JsonNode body, String... segments) {
+        StringBuilder path = new StringBuilder();
+        for (String s : segments) {
+            path.append('/').append(URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20"));
+        }
+        HttpRequest.BodyPublisher publisher = body == null ? HttpRequest.BodyPublishers.noBody()
+                : HttpRequest.BodyPublishers.ofString(body.toString());
+        HttpRequest req = HttpRequest.newBuilder(URI.create(base + path))
+                .timeout(REQUEST_TIMEOUT)
+                .header("Content-Type", "application/json")
+                .header("Accept", "application/json")
+                .method(method, publisher)
+                .build();
+        HttpResponse<String> resp;
+        try {
+            resp = http.send(req, HttpResponse.BodyHandlers.ofString());
+        } catch (HttpConnectTimeoutException e) {
+            throw unreachable("connection timed out", e);
+        } catch (ConnectException e) {
+            throw unreachable("connection refused", e);
+        } catch (HttpTimeoutException e) {
+            throw new CliException("the admin API at " + address + " did not answer " + method + " " + path
+                    + " within " + REQUEST_TIMEOUT.toSeconds() + "s", e);
+        } catch (IOException e) {
+            throw unreachable(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CliException("interrupted", e);
+        }
+        JsonNode answer = parse(resp.body());
+        if (resp.statusCode() >= 400) {
+            String msg = answer != null && answer.hasNonNull("error") ? answer.get("error").asText()
+                    : "HTTP " + resp.statusCode();
+            throw new CliException(msg);
+        }
+        return answer;
+    }
+
+    private CliException unreachable(String why, Exception e) {
+        return new CliException("cannot reach the admin API at " + address + ": " + why
+                + "; is the gateway running?", e);
+    }
+
+    private static JsonNode parse(String body) {
+        if (body == null || body.isBlank()) {
+            return null;
+        }
+        try {
+            return JSON.readTree(body);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,59 @@
+package io.mpathnbd.server.cli;
+
+import io.mpathnbd.server.Gateway;
+import io.mpathnbd.server.config.GatewayConfig;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code mpath-nbd serve}: runs the gateway until it is stopped (SIGINT/SIGTERM). */
+@Command(name = "serve",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        description = {"Run the gateway: serve exports over NBD, each over several backend paths.", "",
+                "Either a YAML config file (--config) or inline flags (--export ...), or both: inline flags then "
+                        + "override listen/admin and add exports.", ""},
+        footer = {"", "Examples:",
+                "  mpath-nbd serve --config /etc/mpath-nbd.yaml",
+                "  mpath-nbd serve --listen 0.0.0.0:10809 --admin 127.0.0.1:9810 \\",
+                "      --export disk0=nbd://10.0.0.1:10809/disk0,nbd://10.0.0.2:10809/disk0 --iopolicy round-robin"})
+final class ServeCommand implements Callable<Integer> {
+
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file.")
+    Path config;
+
+    @Option(names = "--listen", paramLabel = "HOST:PORT",
+            description = "NBD listen address (default: " + GatewayConfig.DEFAULT_LISTEN + ").")
+    String listen;
+
+    @Option(names = "--admin", paramLabel = "HOST:PORT",
+            description = "Admin API listen address (default: " + GatewayConfig.DEFAULT_ADMIN + ").")
+    String admin;
+
+    @Option(names = "--export", paramLabel = "NAME=URI[,URI...]",
+            description = "An export and its paths (repeatable). URIs: nbd://HOST:PORT/EXPORT, file:/PATH.")
+    List<String> exports;
+
+    @Option(names = "--iopolicy", paramLabel = "POLICY",
+            description = "Iopolicy of every export: numa, round-robin, queue-depth, service-time "
+                    + "(default: numa, or what the config file says).")
+    String iopolicy;
+
+    /** The configuration these flags describe; {@code ConfigException} if it is wrong. */
+    GatewayConfig buildConfig() {
+        if (config == null) {
+            return GatewayConfig.inline(listen, admin, exports, iopolicy);
+        }
+        return GatewayConfig.load(config).withInline(listen, admin, exports, iopolicy);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        GatewayConfig cfg = buildConfig();
+        Gateway gateway = Gateway.start(cfg);
+        Shutdown.onSignal(gateway::close).await();
+        return Main.EXIT_OK;
+    }
+}

@@ -1,0 +1,89 @@
+package io.mpathnbd.server.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/** Prints exports and paths from the admin API's JSON, in the spirit of {@code multipath -ll}. */
+final class StatusFormatter {
+    private StatusFormatter() {
+    }
+
+    static String format(JsonNode exports) {
+        StringBuilder sb = new StringBuilder();
+        if (exports == null || !exports.isArray() || exports.isEmpty()) {
+            return "no exports\n";
+        }
+        for (JsonNode e : exports) {
+            export(sb, e);
+        }
+        return sb.toString();
+    }
+
+    static void export(StringBuilder sb, JsonNode e) {
+        boolean ready = e.path("ready").asBoolean();
+        sb.append(e.path("name").asText());
+        sb.append(ready ? " size=" + humanSize(e.path("size").asLong()) + " (" + e.path("size").asLong() + " bytes)"
+                : " size=? (not ready: no path has connected yet)");
+        sb.append(" iopolicy=").append(e.path("iopolicy").asText());
+        sb.append(ready ? " ready" : " not-ready").append('\n');
+        sb.append("  failovers=").append(e.path("failovers").asLong())
+                .append(" requeues=").append(e.path("requeues").asLong())
+                .append(" held=").append(e.path("held").asLong());
+        String caps = e.path("capabilities").asText("");
+        if (!caps.isEmpty()) {
+            sb.append(" features='").append(caps).append('\'');
+        }
+        sb.append('\n');
+        List<String[]> rows = new ArrayList<>();
+        for (JsonNode p : e.path("paths")) {
+            rows.add(new String[] {
+                p.path("id").asText(),
+                p.path("uri").asText(),
+                p.path("state").asText(),
+                p.path("access-state").asText(),
+                "in-flight=" + p.path("in-flight").asLong(),
+                "requests=" + p.path("requests").asLong(),
+                "errors=" + p.path("errors").asLong(),
+            });
+        }
+        int[] width = new int[7];
+        for (String[] r : rows) {
+            for (int i = 0; i < r.length; i++) {
+                width[i] = Math.max(width[i], r[i].length());
+            }
+        }
+        int i = 0;
+        for (JsonNode p : e.path("paths")) {
+            String[] r = rows.get(i);
+            sb.append(++i == rows.size() ? "  `- " : "  |- ");
+            for (int c = 0; c < r.length; c++) {
+                sb.append(c == r.length - 1 ? r[c] : pad(r[c], width[c])).append(c == r.length - 1 ? "" : "  ");
+            }
+            JsonNode last = p.get("last-error");
+            if (last != null && !last.isNull() && !last.asText().isEmpty()) {
+                sb.append("  last-error: ").append(last.asText());
+            }
+            sb.append('\n');
+        }
+        if (rows.isEmpty()) {
+            sb.append("  (no paths)\n");
+        }
+    }
+
+    private static String pad(String s, int w) {
+        return s.length() >= w ? s : s + " ".repeat(w - s.length());
+    }
+
+    static String humanSize(long bytes) {
+        String[] units = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+        double v = bytes;
+        int u = 0;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return u == 0 ? bytes + "B" : String.format(Locale.ROOT, v == Math.floor(v) ? "%.0f%s" : "%.1f%s", v, units[u]);
+    }
+}

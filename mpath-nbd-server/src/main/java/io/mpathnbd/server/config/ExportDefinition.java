@@ -1,0 +1,36 @@
+package io.mpathnbd.server.config;
+
+import io.mpathnbd.core.backend.DriverOptions;
+import io.mpathnbd.core.export.ExportConfig;
+import java.util.List;
+
+/**
+ * One configured export (multipath disk).
+ *
+ * @param description shown to clients, may be null
+ * @param identity expected disk identity of every path, may be null
+ * @param settings the defaults merged with this export's overrides
+ */
+public record ExportDefinition(
+        String name,
+        String description,
+        String identity,
+        ExportSettings settings,
+        List<PathDefinition> paths) {
+
+    public ExportDefinition {
+        paths = List.copyOf(paths);
+    }
+
+    public ExportConfig toExportConfig() {
+        ExportSettings s = settings;
+        return new ExportConfig(name, description, s.ioPolicy(), s.noPathTimeout(), s.queueIfNoPath(),
+                s.maxRetries(), s.fenceDelay(), s.removalDelay(), s.failback(), s.reconnectMin(), s.reconnectMax(),
+                s.probeInterval(), s.retryDelay(), identity);
+    }
+
+    /** Transport options of this export's paths (also for paths added at run time). */
+    public DriverOptions driverOptions(int maxPayload) {
+        return settings.driverOptions(maxPayload, identity);
+    }
+}

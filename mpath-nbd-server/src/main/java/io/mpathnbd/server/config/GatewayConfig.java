@@ -1,0 +1,141 @@
+package io.mpathnbd.server.config;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import io.mpathnbd.core.backend.Drivers;
+import io.mpathnbd.core.path.AccessState;
+import io.mpathnbd.server.frontend.FrontendLimits;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The validated gateway configuration: where to listen, client limits, per-export defaults and the exports with
+ * their paths. Immutable; run-time changes (paths, iopolicy) go through the admin API.
+ */
+public record GatewayConfig(
+        HostPort listen,
+        HostPort admin,
+        FrontendLimits limits,
+        ExportSettings defaults,
+        List<ExportDefinition> exports) {
+
+    /** NBD clients attach from other machines, so the NBD listener binds every interface by default. */
+    public static final String DEFAULT_LISTEN = "0.0.0.0:10809";
+    /** The admin API changes paths: never exposed beyond this machine unless the operator says so. */
+    public static final String DEFAULT_ADMIN = "127.0.0.1:9810";
+
+    private static final YAMLMapper YAML = YAMLMapper.builder()
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .build();
+
+    public GatewayConfig {
+        exports = List.copyOf(exports);
+    }
+
+    /** Parses and validates YAML text; {@link ConfigException} names the wrong key and why. */
+    public static GatewayConfig parse(String yaml) {
+        JsonNode root;
+        try {
+            root = YAML.readTree(yaml);
+        } catch (JsonProcessingException e) {
+            JsonLocation at = e.getLocation();
+            String where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
+            throw new ConfigException("YAML syntax error" + where + ": " + e.getOriginalMessage(), e);
+        }
+        return ConfigReader.read(root);
+    }
+
+    public static GatewayConfig load(Path file) {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException("cannot read " + file + ": no such file");
+        } catch (IOException e) {
+            throw new ConfigException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        return parse(text);
+    }
+
+    /**
+     * The command line's inline form: {@code --listen HOST:PORT --admin HOST:PORT --export NAME=URI[,URI...]
+     * [--iopolicy POLICY]}; null listen/admin/iopolicy take the defaults.
+     */
+    public static GatewayConfig inline(String listen, String admin, List<String> exportSpecs, String iopolicy) {
+        if (exportSpecs == null || exportSpecs.isEmpty()) {
+            throw new ConfigException("--export: missing (give at least one --export NAME=URI[,URI...], or --config FILE)");
+        }
+        GatewayConfig base = new GatewayConfig(HostPort.parse("listen", DEFAULT_LISTEN),
+                HostPort.parse("admin", DEFAULT_ADMIN), FrontendLimits.defaults(), ExportSettings.defaults(),
+                List.of());
+        return base.withInline(listen, admin, exportSpecs, iopolicy);
+    }
+
+    /**
+     * This config with command-line flags applied: listen/admin override (when non-null), each export spec adds an
+     * export using this config's defaults, and {@code iopolicy} (when non-null) becomes every export's iopolicy.
+     */
+    public GatewayConfig withInline(String listenFlag, String adminFlag, List<String> exportSpecs, String iopolicy) {
+        HostPort l = listenFlag == null ? listen : HostPort.parse("--listen", listenFlag);
+        HostPort a = adminFlag == null ? admin : HostPort.parse("--admin", adminFlag);
+        ExportSettings settings = defaults;
+        if (iopolicy != null) {
+            settings = defaults.withIoPolicy(Section.oneOf("--iopolicy", iopolicy, ExportSettings.IO_POLICIES));
+        }
+        List<ExportDefinition> all = new ArrayList<>();
+        Set<String> names = new HashSet<>();
+        for (ExportDefinition e : exports) {
+            names.add(e.name());
+            all.add(iopolicy == null ? e : new ExportDefinition(e.name(), e.description(), e.identity(),
+                    e.settings().withIoPolicy(settings.ioPolicy()), e.paths()));
+        }
+        if (exportSpecs != null) {
+            for (String spec : exportSpecs) {
+                ExportDefinition def = inlineExport(spec, settings);
+                if (!names.add(def.name())) {
+                    throw new ConfigException("--export '" + Drivers.redact(spec) + "': duplicate export name '"
+                            + def.name() + "'");
+                }
+                all.add(def);
+            }
+        }
+        return new GatewayConfig(l, a, limits, defaults, all);
+    }
+
+    private static ExportDefinition inlineExport(String spec, ExportSettings settings) {
+        String where = "--export '" + Drivers.redact(spec) + "'";
+        int eq = spec == null ? -1 : spec.indexOf('=');
+        if (eq <= 0 || eq == spec.length() - 1) {
+            throw new ConfigException(where + ": expected NAME=URI[,URI...]");
+        }
+        String name = ConfigReader.exportName(where + " name", spec.substring(0, eq));
+        List<ConfigReader.PathSpec> paths = new ArrayList<>();
+        for (String uri : spec.substring(eq + 1).split(",", -1)) {
+            if (uri.isBlank()) {
+                throw new ConfigException(where + ": empty URI in the list (expected NAME=URI[,URI...])");
+            }
+            PathUris.check(where, uri);
+            paths.add(new ConfigReader.PathSpec(where, null, uri.trim(), 0, AccessState.OPTIMIZED));
+        }
+        return new ExportDefinition(name, null, null, settings, ConfigReader.assignIds(paths));
+    }
+
+    /** The export definition with this name, or null. */
+    public ExportDefinition export(String name) {
+        for (ExportDefinition e : exports) {
+            if (e.name().equals(name)) {
+                return e;
+            }
+        }
+        return null;
+    }
+}

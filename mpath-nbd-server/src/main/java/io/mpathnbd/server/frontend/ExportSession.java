@@ -1,0 +1,34 @@
+package io.mpathnbd.server.frontend;
+
+import io.mpathnbd.core.export.Export;
+
+/**
+ * What one connection negotiated for transmission: fixed when it enters transmission (GO or EXPORT_NAME).
+ *
+ * @param export the export requests go to (null only in unit tests of the validation rules)
+ * @param name the export's canonical name, for logs
+ * @param size export size in bytes as advertised
+ * @param transmissionFlags the flags advertised to the client (NBD_FLAG_*)
+ * @param structuredReplies whether NBD_OPT_STRUCTURED_REPLY was negotiated
+ * @param metaContextId the id given to {@code base:allocation} by SET_META_CONTEXT for this export, 0 if none
+ * @param allocationFromExport whether the export reports allocation itself; if not, BLOCK_STATUS answers "all data"
+ * @param blockSizes the constraints advertised and enforced
+ */
+record ExportSession(
+        Export export,
+        String name,
+        long size,
+        int transmissionFlags,
+        boolean structuredReplies,
+        int metaContextId,
+        boolean allocationFromExport,
+        BlockSizes blockSizes) {
+
+    boolean hasMetaContext() {
+        return metaContextId != 0;
+    }
+
+    boolean has(int transmissionFlag) {
+        return (transmissionFlags & transmissionFlag) != 0;
+    }
+}

@@ -1,0 +1,439 @@
+package io.mpathnbd.server.frontend;
+
+import static io.mpathnbd.nbd.protocol.NbdConstants.CLIENT_FLAG_FIXED_NEWSTYLE;
+import static io.mpathnbd.nbd.protocol.NbdConstants.CLIENT_FLAG_NO_ZEROES;
+import static io.mpathnbd.nbd.protocol.NbdConstants.FLAG_FIXED_NEWSTYLE;
+import static io.mpathnbd.nbd.protocol.NbdConstants.FLAG_NO_ZEROES;
+import static io.mpathnbd.nbd.protocol.NbdConstants.INFO_DESCRIPTION;
+import static io.mpathnbd.nbd.protocol.NbdConstants.INFO_NAME;
+import static io.mpathnbd.nbd.protocol.NbdConstants.OPT_ABORT;
+import static io.mpathnbd.nbd.protocol.NbdConstants.OPT_EXPORT_NAME;
+import static io.mpathnbd.nbd.protocol.NbdConstants.OPT_GO;
+import static io.mpathnbd.nbd.protocol.NbdConstants.OPT_INFO;
+import static io.mpathnbd.nbd.protocol.NbdConstants.OPT_LIST;
+import static io.mpathnbd.nbd.protocol.NbdConstants.OPT_LIST_META_CONTEXT;
+import static io.mpathnbd.nbd.protocol.NbdConstants.OPT_SET_META_CONTEXT;
+import static io.mpathnbd.nbd.protocol.NbdConstants.OPT_STARTTLS;
+import static io.mpathnbd.nbd.protocol.NbdConstants.OPT_STRUCTURED_REPLY;
+import static io.mpathnbd.nbd.protocol.NbdConstants.REP_ACK;
+import static io.mpathnbd.nbd.protocol.NbdConstants.REP_ERR_INVALID;
+import static io.mpathnbd.nbd.protocol.NbdConstants.REP_ERR_POLICY;
+import static io.mpathnbd.nbd.protocol.NbdConstants.REP_ERR_SHUTDOWN;
+import static io.mpathnbd.nbd.protocol.NbdConstants.REP_ERR_TOO_BIG;
+import static io.mpathnbd.nbd.protocol.NbdConstants.REP_ERR_UNKNOWN;
+import static io.mpathnbd.nbd.protocol.NbdConstants.REP_ERR_UNSUP;
+import static io.mpathnbd.nbd.protocol.NbdConstants.REP_INFO;
+import static io.mpathnbd.nbd.protocol.NbdConstants.REP_META_CONTEXT;
+import static io.mpathnbd.nbd.protocol.NbdConstants.REP_SERVER;
+
+import io.mpathnbd.core.backend.Capability;
+import io.mpathnbd.core.export.Export;
+import io.mpathnbd.nbd.protocol.NbdClientFlags;
+import io.mpathnbd.nbd.protocol.NbdConstants;
+import io.mpathnbd.nbd.protocol.NbdExportNameReply;
+import io.mpathnbd.nbd.protocol.NbdOption;
+import io.mpathnbd.nbd.protocol.NbdOptionPayloads;
+import io.mpathnbd.nbd.protocol.NbdOptionPayloads.ExportRequest;
+import io.mpathnbd.nbd.protocol.NbdOptionPayloads.MetaContextRequest;
+import io.mpathnbd.nbd.protocol.NbdOptionReply;
+import io.mpathnbd.nbd.protocol.NbdProtocolException;
+import io.mpathnbd.nbd.protocol.NbdReplyEncoder;
+import io.mpathnbd.nbd.protocol.NbdRequestDecoder;
+import io.mpathnbd.nbd.protocol.NbdServerGreeting;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.ReferenceCountUtil;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The fixed-newstyle handshake of one connection: greeting, client flags, then options until GO or EXPORT_NAME
+ * hands the connection to a {@link TransmissionHandler} (or ABORT, a limit or a violation ends it). Option errors
+ * carry a short message for the human at the client.
+ */
+final class HandshakeHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger LOG = LoggerFactory.getLogger(HandshakeHandler.class);
+    private static final int KNOWN_CLIENT_FLAGS = CLIENT_FLAG_FIXED_NEWSTYLE | CLIENT_FLAG_NO_ZEROES;
+
+    private final ClientConnection conn;
+    private final ExportCatalog catalog;
+    private final FrontendLimits limits;
+    private ScheduledFuture<?> timeout;
+    private boolean noZeroes;
+    private boolean structuredReplies;
+    private Export metaContextExport;
+    private int metaContextId;
+    private int nextMetaContextId = 1;
+    private int options;
+    private boolean finished;
+
+    HandshakeHandler(ClientConnection conn, ExportCatalog catalog, FrontendLimits limits) {
+        this.conn = conn;
+        this.catalog = catalog;
+        this.limits = limits;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        LOG.debug("{}: connection opened", conn.remote());
+        ctx.writeAndFlush(new NbdServerGreeting(FLAG_FIXED_NEWSTYLE | FLAG_NO_ZEROES));
+        long nanos = limits.handshakeTimeout().toNanos();
+        if (nanos > 0) {
+            timeout = ctx.executor().schedule(this::timedOut, nanos, TimeUnit.NANOSECONDS);
+        }
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        cancelTimeout();
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        try {
+            if (finished) {
+                return;
+            }
+            if (msg instanceof NbdClientFlags) {
+                clientFlags(((NbdClientFlags) msg).flags());
+            } else if (msg instanceof NbdOption) {
+                option(ctx, (NbdOption) msg);
+            }
+        } finally {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        finished = true;
+        conn.failed(cause);
+    }
+
+    private void timedOut() {
+        if (!finished) {
+            finished = true;
+            conn.protocolError("handshake-timeout", "no export chosen within " + limits.handshakeTimeout());
+        }
+    }
+
+    private void clientFlags(int flags) {
+        if ((flags & ~KNOWN_CLIENT_FLAGS) != 0) {
+            finished = true;
+            conn.protocolError("unknown-client-flags", "unknown client flags 0x" + Integer.toHexString(flags));
+            return;
+        }
+        noZeroes = (flags & CLIENT_FLAG_NO_ZEROES) != 0;
+    }
+
+    private void option(ChannelHandlerContext ctx, NbdOption o) {
+        int option = o.option();
+        if (++options > limits.maxOptions()) {
+            finished = true;
+            conn.protocolError("too-many-options", "more than " + limits.maxOptions() + " options");
+            return;
+        }
+        LOG.debug("{}: option {}", conn.remote(), o);
+        if (o.isTooBig()) {
+            tooBig(ctx, o);
+            return;
+        }
+        if (conn.shuttingDown() && option != OPT_ABORT && option != OPT_EXPORT_NAME) {
+            error(ctx, option, REP_ERR_SHUTDOWN, "server is shutting down");
+            return;
+        }
+        switch (option) {
+            case OPT_EXPORT_NAME:
+                exportName(ctx, o.data());
+                break;
+            case OPT_ABORT:
+                abort(ctx);
+                break;
+            case OPT_LIST:
+                list(ctx, o.data());
+                break;
+            case OPT_STARTTLS:
+                if (o.data().isReadable()) {
+                    error(ctx, option, REP_ERR_INVALID, "STARTTLS takes no data");
+                } else {
+                    error(ctx, option, REP_ERR_POLICY, "TLS is not configured on this server");
+                }
+                break;
+            case OPT_INFO:
+            case OPT_GO:
+                infoOrGo(ctx, option, o.data());
+                break;
+            case OPT_STRUCTURED_REPLY:
+                structuredReply(ctx, o.data());
+                break;
+            case OPT_LIST_META_CONTEXT:
+                listMetaContext(ctx, o.data());
+                break;
+            case OPT_SET_META_CONTEXT:
+                setMetaContext(ctx, o.data());
+                break;
+            default:
+                error(ctx, option, REP_ERR_UNSUP, "option " + NbdConstants.optionName(option) + " is not supported");
+                break;
+        }
+    }
+
+    private void tooBig(ChannelHandlerContext ctx, NbdOption o) {
+        int option = o.option();
+        switch (option) {
+            case OPT_EXPORT_NAME:
+                // EXPORT_NAME cannot be answered with an error
+                finished = true;
+                conn.protocolError("option-too-big", "EXPORT_NAME of " + o.declaredLength() + " bytes");
+                break;
+            case OPT_ABORT:
+                abort(ctx);
+                break;
+            default:
+                if (option == OPT_SET_META_CONTEXT) {
+                    clearMetaContext();
+                }
+                error(ctx, option, REP_ERR_TOO_BIG, "option data of " + o.declaredLength()
+                        + " bytes exceeds the limit of " + limits.maxOptionLength() + " bytes");
+                break;
+        }
+    }
+
+    private void exportName(ChannelHandlerContext ctx, ByteBuf data) {
+        finished = true;
+        String name;
+        try {
+            name = NbdOptionPayloads.parseExportName(data);
+        } catch (NbdProtocolException e) {
+            conn.protocolError("bad-export-name", "EXPORT_NAME: " + e.getMessage());
+            return;
+        }
+        Export export = catalog.find(name);
+        if (export == null) {
+            conn.protocolError("unknown-export", "EXPORT_NAME for unknown export '" + name + "'");
+            return;
+        }
+        if (!export.ready()) {
+            conn.protocolError("export-not-ready", "EXPORT_NAME for export '" + export.name()
+                    + "', which has no usable path yet");
+            return;
+        }
+        if (conn.shuttingDown()) {
+            conn.protocolError("shutdown", "EXPORT_NAME while the server is shutting down");
+            return;
+        }
+        ExportSession session = session(export);
+        ctx.writeAndFlush(new NbdExportNameReply(session.size(), session.transmissionFlags(), noZeroes));
+        enterTransmission(ctx, session, "EXPORT_NAME");
+    }
+
+    private void abort(ChannelHandlerContext ctx) {
+        finished = true;
+        cancelTimeout();
+        conn.pauseReading(ClientConnection.PAUSE_STOPPED, true);
+        LOG.debug("{}: client aborted the handshake", conn.remote());
+        // the client may close before reading the ACK: the close happens whether the write succeeds or not
+        ctx.writeAndFlush(new NbdOptionReply(OPT_ABORT, REP_ACK, null)).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private void list(ChannelHandlerContext ctx, ByteBuf data) {
+        if (data.isReadable()) {
+            error(ctx, OPT_LIST, REP_ERR_INVALID, "LIST takes no data");
+            return;
+        }
+        ByteBufAllocator alloc = ctx.alloc();
+        for (Export export : catalog.all()) {
+            ctx.write(new NbdOptionReply(OPT_LIST, REP_SERVER,
+                    NbdOptionPayloads.server(alloc, export.name(), displayable(export.description()))));
+        }
+        ack(ctx, OPT_LIST);
+    }
+
+    private void infoOrGo(ChannelHandlerContext ctx, int option, ByteBuf data) {
+        ExportRequest request;
+        try {
+            request = NbdOptionPayloads.parseInfoOrGo(data);
+        } catch (NbdProtocolException e) {
+            error(ctx, option, REP_ERR_INVALID, e.getMessage());
+            return;
+        }
+        Export export = catalog.find(request.name());
+        if (export == null) {
+            error(ctx, option, REP_ERR_UNKNOWN, "unknown export '" + request.name() + "'");
+            return;
+        }
+        if (!export.ready()) {
+            // the export exists but cannot serve I/O yet: "not available" is what ERR_UNKNOWN means
+            error(ctx, option, REP_ERR_UNKNOWN, "export '" + export.name() + "' has no usable path yet");
+            return;
+        }
+        boolean wantName = false;
+        boolean wantDescription = false;
+        for (int info : request.infoRequests()) {
+            wantName |= info == INFO_NAME;
+            wantDescription |= info == INFO_DESCRIPTION;
+        }
+        ExportSession session = session(export);
+        ByteBufAllocator alloc = ctx.alloc();
+        info(ctx, option, NbdOptionPayloads.infoExport(alloc, session.size(), session.transmissionFlags()));
+        if (wantName) {
+            info(ctx, option, NbdOptionPayloads.infoName(alloc, export.name()));
+        }
+        String description = displayable(export.description());
+        if (wantDescription && description != null) {
+            info(ctx, option, NbdOptionPayloads.infoDescription(alloc, description));
+        }
+        // sent whether asked or not: the maximum (and possibly the minimum) differ from the protocol's defaults, and
+        // clients ignore information they did not ask for. Clients that did not ask are still served (misaligned
+        // requests get EINVAL) rather than refused with ERR_BLOCK_SIZE_REQD, which the Linux client cannot handle.
+        BlockSizes sizes = session.blockSizes();
+        info(ctx, option, NbdOptionPayloads.infoBlockSize(alloc, sizes.minimum(), sizes.preferred(), sizes.maximum()));
+        ack(ctx, option);
+        if (option == OPT_GO) {
+            finished = true;
+            enterTransmission(ctx, session, "GO");
+        }
+    }
+
+    private void structuredReply(ChannelHandlerContext ctx, ByteBuf data) {
+        if (data.isReadable()) {
+            error(ctx, OPT_STRUCTURED_REPLY, REP_ERR_INVALID, "STRUCTURED_REPLY takes no data");
+        } else if (structuredReplies) {
+            error(ctx, OPT_STRUCTURED_REPLY, REP_ERR_INVALID, "structured replies are already negotiated");
+        } else {
+            structuredReplies = true;
+            ack(ctx, OPT_STRUCTURED_REPLY);
+        }
+    }
+
+    private void listMetaContext(ChannelHandlerContext ctx, ByteBuf data) {
+        MetaContextRequest request;
+        try {
+            request = NbdOptionPayloads.parseMetaContext(data);
+        } catch (NbdProtocolException e) {
+            error(ctx, OPT_LIST_META_CONTEXT, REP_ERR_INVALID, e.getMessage());
+            return;
+        }
+        if (catalog.find(request.exportName()) == null) {
+            error(ctx, OPT_LIST_META_CONTEXT, REP_ERR_UNKNOWN, "unknown export '" + request.exportName() + "'");
+            return;
+        }
+        if (MetaContexts.listed(request.queries())) {
+            // ids in a LIST answer are reserved: zero
+            ctx.write(new NbdOptionReply(OPT_LIST_META_CONTEXT, REP_META_CONTEXT,
+                    NbdOptionPayloads.metaContext(ctx.alloc(), 0, MetaContexts.BASE_ALLOCATION)));
+        }
+        ack(ctx, OPT_LIST_META_CONTEXT);
+    }
+
+    private void setMetaContext(ChannelHandlerContext ctx, ByteBuf data) {
+        // the spec: the previous selection is replaced even if this request fails
+        clearMetaContext();
+        if (!structuredReplies) {
+            error(ctx, OPT_SET_META_CONTEXT, REP_ERR_INVALID, "SET_META_CONTEXT needs structured replies first");
+            return;
+        }
+        MetaContextRequest request;
+        try {
+            request = NbdOptionPayloads.parseMetaContext(data);
+        } catch (NbdProtocolException e) {
+            error(ctx, OPT_SET_META_CONTEXT, REP_ERR_INVALID, e.getMessage());
+            return;
+        }
+        Export export = catalog.find(request.exportName());
+        if (export == null) {
+            error(ctx, OPT_SET_META_CONTEXT, REP_ERR_UNKNOWN, "unknown export '" + request.exportName() + "'");
+            return;
+        }
+        if (MetaContexts.selected(request.queries())) {
+            metaContextExport = export;
+            metaContextId = nextMetaContextId++;
+            ctx.write(new NbdOptionReply(OPT_SET_META_CONTEXT, REP_META_CONTEXT,
+                    NbdOptionPayloads.metaContext(ctx.alloc(), metaContextId, MetaContexts.BASE_ALLOCATION)));
+        }
+        ack(ctx, OPT_SET_META_CONTEXT);
+    }
+
+    private void clearMetaContext() {
+        metaContextExport = null;
+        metaContextId = 0;
+    }
+
+    /** Fixes what this connection gets from {@code export}; GO after INFO with nothing between gives the same. */
+    private ExportSession session(Export export) {
+        int capabilities = export.capabilities();
+        int flags = TransmissionFlags.advertised(capabilities, structuredReplies);
+        BlockSizes sizes = BlockSizes.of(export.minBlockSize(), export.preferredBlockSize(), export.maxPayload(),
+                limits.maxPayload());
+        // block status needs SET_META_CONTEXT for this same export (names resolve to exports, so "" and the
+        // default's own name count as the same)
+        int contextId = structuredReplies && metaContextExport == export ? metaContextId : 0;
+        return new ExportSession(export, export.name(), export.size(), flags, structuredReplies, contextId,
+                Capability.has(capabilities, Capability.BLOCK_STATUS), sizes);
+    }
+
+    /**
+     * Swaps the handshake codec for the transmission codec. The handshake decoder goes last: removing it hands the
+     * bytes it already holds (requests a client sent right behind GO) to the request decoder, so none are lost.
+     */
+    private void enterTransmission(ChannelHandlerContext ctx, ExportSession session, String how) {
+        cancelTimeout();
+        ChannelPipeline p = ctx.pipeline();
+        TransmissionHandler transmission = new TransmissionHandler(conn, session, limits.idleTimeout());
+        p.addAfter(NbdFrontend.HANDSHAKE_DECODER, NbdFrontend.REQUEST_DECODER,
+                new NbdRequestDecoder(session.blockSizes().maximum()));
+        p.replace(NbdFrontend.HANDSHAKE_ENCODER, NbdFrontend.REPLY_ENCODER, new NbdReplyEncoder());
+        p.replace(this, NbdFrontend.TRANSMISSION, transmission);
+        long idleNanos = limits.idleTimeout().toNanos();
+        if (idleNanos > 0) {
+            p.addBefore(NbdFrontend.TRANSMISSION, NbdFrontend.IDLE,
+                    new IdleStateHandler(0, 0, idleNanos, TimeUnit.NANOSECONDS));
+        }
+        conn.attached(session.name(), transmission);
+        LOG.info("{}: attached to export '{}' via {} (structured replies: {}, block status: {}, flags: {}, size {},"
+                + " block sizes {}/{}/{})", conn.remote(), session.name(), how,
+                session.structuredReplies() ? "yes" : "no", session.hasMetaContext() ? "yes" : "no",
+                TransmissionFlags.describe(session.transmissionFlags()), session.size(),
+                session.blockSizes().minimum(), session.blockSizes().preferred(), session.blockSizes().maximum());
+        p.remove(NbdFrontend.HANDSHAKE_DECODER);
+    }
+
+    private void info(ChannelHandlerContext ctx, int option, ByteBuf data) {
+        ctx.write(new NbdOptionReply(option, REP_INFO, data));
+    }
+
+    private void ack(ChannelHandlerContext ctx, int option) {
+        ctx.writeAndFlush(new NbdOptionReply(option, REP_ACK, null));
+    }
+
+    private void error(ChannelHandlerContext ctx, int option, int type, String message) {
+        LOG.debug("{}: option {} refused (0x{}): {}", conn.remote(), NbdConstants.optionName(option),
+                Integer.toHexString(type), message);
+        ctx.writeAndFlush(new NbdOptionReply(option, type, NbdOptionPayloads.errorMessage(ctx.alloc(), message)));
+    }
+
+    private void cancelTimeout() {
+        if (timeout != null) {
+            timeout.cancel(false);
+            timeout = null;
+        }
+    }
+
+    /** A description that fits the protocol's string limit, or null when there is none. */
+    private static String displayable(String description) {
+        if (description == null || description.isEmpty()) {
+            return null;
+        }
+        // a config value: cut rather than fail the option (4096 bytes of UTF-8 fit in 1365 characters)
+        return description.length() > 1365 ? description.substring(0, 1365) : description;
+    }
+}

@@ -1,0 +1,244 @@
+package io.mpathnbd.server.admin;
+
+import static io.mpathnbd.server.GatewayTestSupport.awaitState;
+import static io.mpathnbd.server.GatewayTestSupport.fileUri;
+import static io.mpathnbd.server.GatewayTestSupport.http;
+import static io.mpathnbd.server.GatewayTestSupport.image;
+import static io.mpathnbd.server.GatewayTestSupport.nbdUri;
+import static io.mpathnbd.server.GatewayTestSupport.writeAndVerify;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.mpathnbd.core.export.Export;
+import io.mpathnbd.core.path.PathState;
+import io.mpathnbd.server.Gateway;
+import io.mpathnbd.server.GatewayTestSupport;
+import io.mpathnbd.testing.peers.Tools;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The admin API against a real gateway with two file: paths. */
+class AdminApiTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    static Path dir;
+    static Path img;
+    static Gateway gateway;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Tools.require("qemu-io");
+        img = image(dir, "disk.img");
+        gateway = GatewayTestSupport.twoPathGateway(img, null);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (gateway != null) {
+            gateway.close();
+        }
+    }
+
+    private static JsonNode json(HttpResponse<String> r) throws Exception {
+        assertTrue(r.headers().firstValue("content-type").orElse("").startsWith("application/json"), r.toString());
+        return JSON.readTree(r.body());
+    }
+
+    private static JsonNode ok(String method, String path, String body) throws Exception {
+        HttpResponse<String> r = http(gateway, method, path, body);
+        assertEquals(200, r.statusCode(), method + " " + path + " -> " + r.body());
+        return json(r);
+    }
+
+    private static void error(String method, String path, String body, int status, String message)
+            throws Exception {
+        HttpResponse<String> r = http(gateway, method, path, body);
+        assertEquals(status, r.statusCode(), method + " " + path + " -> " + r.body());
+        assertEquals(message, json(r).path("error").asText(), r.body());
+    }
+
+    private static void errorStarting(String method, String path, String body, String prefix) throws Exception {
+        HttpResponse<String> r = http(gateway, method, path, body);
+        assertEquals(400, r.statusCode(), method + " " + path + " -> " + r.body());
+        assertTrue(json(r).path("error").asText().startsWith(prefix), r.body());
+    }
+
+    @Test
+    void listsExportsWithEveryField() throws Exception {
+        JsonNode all = ok("GET", "/api/exports", null);
+        assertEquals(1, all.size());
+        JsonNode e = all.get(0);
+        assertEquals(Set.of("name", "size", "ready", "iopolicy", "failovers", "requeues", "held", "capabilities",
+                "paths"), fields(e));
+        assertEquals("disk0", e.get("name").asText());
+        assertEquals(GatewayTestSupport.IMAGE_SIZE, e.get("size").asLong());
+        assertTrue(e.get("ready").asBoolean());
+        assertEquals("numa", e.get("iopolicy").asText());
+        assertEquals(0, e.get("held").asInt());
+        assertTrue(e.get("capabilities").asText().contains("flush"), e.toString());
+        JsonNode p0 = e.get("paths").get(0);
+        assertTrue(fields(p0).containsAll(Set.of("id", "uri", "state", "access-state", "in-flight", "requests",
+                "errors", "last-error")), p0.toString());
+        assertEquals("p0", p0.get("id").asText());
+        assertEquals(fileUri(img), p0.get("uri").asText());
+        assertEquals("optimized", p0.get("access-state").asText());
+        assertEquals(0, p0.get("in-flight").asInt());
+        JsonNode one = ok("GET", "/api/exports/disk0", null);
+        assertEquals(fields(e), fields(one));
+        assertEquals(e.get("size"), one.get("size"));
+        assertEquals(ids(e.get("paths")), ids(one.get("paths")));
+    }
+
+    private static Set<String> fields(JsonNode n) {
+        Set<String> s = new java.util.HashSet<>();
+        n.fieldNames().forEachRemaining(s::add);
+        return s;
+    }
+
+    @Test
+    void failAndReinstateAreVisibleAndIoKeepsFlowing() throws Exception {
+        Export e = gateway.export("disk0");
+        JsonNode failed = ok("POST", "/api/exports/disk0/paths/p0/fail", null);
+        assertEquals("p0", failed.get("id").asText());
+        awaitState(e, "p0", PathState.DISABLED);
+        assertEquals("disabled", ok("GET", "/api/exports/disk0", null).get("paths").get(0).get("state").asText());
+
+        long p1Before = e.path("p1").requests();
+        long p0Before = e.path("p0").requests();
+        writeAndVerify(nbdUri(gateway, "disk0"), 4 << 20, 0x11).assertOk();
+        assertEquals(p0Before, e.path("p0").requests(), "a failed path carries no I/O");
+        assertTrue(e.path("p1").requests() > p1Before);
+
+        ok("POST", "/api/exports/disk0/paths/p0/reinstate", null);
+        awaitState(e, "p0", PathState.LIVE);
+        assertEquals("live", ok("GET", "/api/exports/disk0/paths/p0", null).get("state").asText());
+    }
+
+    @Test
+    void addAndRemoveAPath() throws Exception {
+        Export e = gateway.export("disk0");
+        HttpResponse<String> r = http(gateway, "POST", "/api/exports/disk0/paths",
+                "{\"uri\": \"" + fileUri(img) + "\", \"id\": \"extra\"}");
+        assertEquals(201, r.statusCode(), r.body());
+        assertEquals("extra", json(r).get("id").asText());
+        awaitState(e, "extra", PathState.LIVE);
+        JsonNode paths = ok("GET", "/api/exports/disk0", null).get("paths");
+        assertEquals(List.of("p0", "p1", "extra"), ids(paths));
+
+        error("POST", "/api/exports/disk0/paths", "{\"uri\": \"" + fileUri(img) + "\", \"id\": \"extra\"}", 409,
+                "export 'disk0' already has a path 'extra'");
+
+        // without an id: the first free pN
+        r = http(gateway, "POST", "/api/exports/disk0/paths", "{\"uri\": \"" + fileUri(img) + "\"}");
+        assertEquals(201, r.statusCode(), r.body());
+        assertEquals("p2", json(r).get("id").asText());
+
+        JsonNode removed = ok("DELETE", "/api/exports/disk0/paths/extra", null);
+        assertEquals("extra", removed.get("id").asText());
+        ok("DELETE", "/api/exports/disk0/paths/p2", null);
+        assertNull(e.path("extra"));
+        assertEquals(List.of("p0", "p1"), ids(ok("GET", "/api/exports/disk0", null).get("paths")));
+        writeAndVerify(nbdUri(gateway, "disk0"), 8 << 20, 0x22).assertOk();
+    }
+
+    private static List<String> ids(JsonNode paths) {
+        List<String> out = new java.util.ArrayList<>();
+        paths.forEach(p -> out.add(p.get("id").asText()));
+        return out;
+    }
+
+    @Test
+    void switchesTheIoPolicy() throws Exception {
+        JsonNode r = ok("PUT", "/api/exports/disk0/iopolicy", "{\"iopolicy\": \"round-robin\"}");
+        assertEquals("round-robin", r.get("iopolicy").asText());
+        assertEquals("round-robin", gateway.export("disk0").ioPolicy());
+        assertEquals("round-robin", ok("GET", "/api/exports/disk0", null).get("iopolicy").asText());
+        ok("PUT", "/api/exports/disk0/iopolicy", "{\"iopolicy\": \"numa\"}");
+        assertEquals("numa", gateway.export("disk0").ioPolicy());
+    }
+
+    @Test
+    void unknownExportsAndPathsAre404() throws Exception {
+        error("GET", "/api/exports/nope", null, 404, "no export named 'nope'");
+        error("POST", "/api/exports/nope/paths/p0/fail", null, 404, "no export named 'nope'");
+        error("POST", "/api/exports/disk0/paths/p9/fail", null, 404, "export 'disk0' has no path 'p9'");
+        error("POST", "/api/exports/disk0/paths/p9/reinstate", null, 404, "export 'disk0' has no path 'p9'");
+        error("DELETE", "/api/exports/disk0/paths/p9", null, 404, "export 'disk0' has no path 'p9'");
+        error("GET", "/api/nothing", null, 404, "no such resource: /api/nothing (see GET / for the endpoints)");
+        error("GET", "/api/exports/disk0/paths/p0/explode", null, 404,
+                "no such resource: /api/exports/disk0/paths/p0/explode (see GET / for the endpoints)");
+    }
+
+    @Test
+    void badInputIs400() throws Exception {
+        String add = "/api/exports/disk0/paths";
+        errorStarting("POST", add, "{\"uri\": ", "malformed JSON: Unexpected end-of-input");
+        error("POST", add, "", 400, "missing JSON body (expected an object with uri, id)");
+        error("POST", add, "[1]", 400, "expected a JSON object with uri, id");
+        error("POST", add, "{\"url\": \"file:/x\"}", 400, "unknown field 'url' (expected uri, id)");
+        error("POST", add, "{\"id\": \"x\"}", 400, "missing field 'uri'");
+        error("POST", add, "{\"uri\": 5}", 400, "field 'uri' must be a non-empty string");
+        error("POST", add, "{\"uri\": \"foo://x/y\"}", 400, "uri: unsupported scheme 'foo' (supported: file, nbd)");
+        error("POST", add, "{\"uri\": \"file:/x\", \"id\": \"a b\"}", 400,
+                "id: 'a b' is not a valid path id (letters, digits, '.', '_', '-'; at most 64, starting with a"
+                        + " letter or digit)");
+        error("POST", add, "{\"uri\": \"file://elsewhere/x\"}", 400, "uri: file URI 'file://elsewhere/x' names"
+                + " host 'elsewhere': only local files are supported (use file:/path or file:///path)");
+        error("PUT", "/api/exports/disk0/iopolicy", "{\"iopolicy\": \"fastest\"}", 400,
+                "unknown iopolicy 'fastest' (supported: numa, round-robin, queue-depth, service-time)");
+        errorStarting("PUT", "/api/exports/disk0/iopolicy", "not json", "malformed JSON: Unrecognized token 'not'");
+        error("DELETE", "/api/exports", null, 405, "method DELETE not allowed here (allowed: GET)");
+        error("GET", "/api/exports/disk0/paths/p0/fail", null, 405, "method GET not allowed here (allowed: POST)");
+        assertEquals(List.of("p0", "p1"), ids(ok("GET", "/api/exports/disk0", null).get("paths")),
+                "nothing changed");
+    }
+
+    @Test
+    void oversizedBodiesAndGarbageDoNotHurt() throws Exception {
+        HttpResponse<String> r = http(gateway, "POST", "/api/exports/disk0/paths",
+                "{\"uri\": \"" + "x".repeat(200_000) + "\"}");
+        assertEquals(413, r.statusCode());
+        // raw garbage on the socket: the connection is answered or closed, the server lives on
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), gateway.adminAddress().getPort())) {
+            s.setSoTimeout(5000);
+            OutputStream out = s.getOutputStream();
+            out.write("\u0000\u0001GARBAGE /\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            InputStream in = s.getInputStream();
+            String answer = new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
+            assertTrue(answer.isEmpty() || answer.startsWith("HTTP/1.1 400"), answer);
+        }
+        assertEquals("disk0", ok("GET", "/api/exports", null).get(0).get("name").asText());
+    }
+
+    @Test
+    void healthAndMetrics() throws Exception {
+        HttpResponse<String> h = http(gateway, "GET", "/health", null);
+        assertEquals(200, h.statusCode(), h.body());
+        assertEquals("ok", json(h).get("status").asText());
+        assertEquals("ready", json(h).get("exports").get("disk0").asText());
+        HttpResponse<String> m = http(gateway, "GET", "/metrics", null);
+        assertEquals(200, m.statusCode());
+        assertTrue(m.headers().firstValue("content-type").orElse("").startsWith("text/plain"), m.toString());
+        assertTrue(m.body().contains("mpath_path_state{"), "metrics exposition");
+        JsonNode index = ok("GET", "/", null);
+        assertTrue(index.get("endpoints").toString().contains("GET /api/exports"));
+        assertFalse(index.get("endpoints").isEmpty());
+    }
+}

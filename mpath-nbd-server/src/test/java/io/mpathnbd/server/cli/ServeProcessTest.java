@@ -1,0 +1,73 @@
+package io.mpathnbd.server.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.mpathnbd.server.GatewayTestSupport;
+import io.mpathnbd.testing.peers.FreePort;
+import io.mpathnbd.testing.peers.Tools;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code mpath-nbd serve} as its own process, in exactly the inline form outside checks use. */
+class ServeProcessTest {
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void tools() {
+        Tools.require("nbdinfo", "qemu-io");
+    }
+
+    @Test
+    void inlineServeFormRunsUntilTerminated() throws Exception {
+        Path img = GatewayTestSupport.image(dir, "disk.img");
+        String uri = GatewayTestSupport.fileUri(img);
+        int nbd = FreePort.next();
+        int admin = FreePort.next();
+        try (ChildProcess p = ChildProcess.start(dir, "serve", "--listen", "127.0.0.1:" + nbd,
+                "--admin", "127.0.0.1:" + admin, "--export", "disk0=" + uri + "," + uri,
+                "--iopolicy", "round-robin")) {
+            p.awaitOutput("the gateway to listen", Duration.ofSeconds(30),
+                    s -> s.contains("serving NBD on 127.0.0.1:" + nbd));
+            String nbdUri = "nbd://127.0.0.1:" + nbd + "/disk0";
+            GatewayTestSupport.await("export ready", Duration.ofSeconds(20),
+                    () -> Tools.run(Duration.ofSeconds(20), "nbdinfo", "--size", nbdUri).ok());
+            Tools.Result size = Tools.run(Duration.ofSeconds(20), "nbdinfo", "--size", nbdUri).assertOk();
+            assertEquals(String.valueOf(GatewayTestSupport.IMAGE_SIZE), size.stdout().strip());
+            GatewayTestSupport.writeAndVerify(nbdUri, 0, 0x77).assertOk();
+
+            CliRun status = CliRun.of("status", "--admin", "127.0.0.1:" + admin);
+            assertEquals(0, status.exitCode(), status.toString());
+            assertTrue(status.out().startsWith("disk0 size=64MiB (67108864 bytes) iopolicy=round-robin ready"),
+                    status.out());
+
+            int code = p.terminate(Duration.ofSeconds(30));
+            assertEquals(143, code, "SIGTERM exit status\n" + p.describe());
+            assertTrue(p.err().contains("shutting down") && p.err().contains("stopped"), p.describe());
+            assertFalse(p.err().contains("LEAK:"), p.describe());
+        }
+    }
+
+    @Test
+    void aWrongConfigExitsTwoWithTheKey() throws Exception {
+        Path cfg = dir.resolve("gw.yaml");
+        Files.writeString(cfg, """
+                exports:
+                  - name: disk0
+                    paths:
+                      - file:/a
+                      - foo://b/c
+                """);
+        try (ChildProcess p = ChildProcess.start(dir, "serve", "--config", cfg.toString())) {
+            assertEquals(2, p.waitFor(Duration.ofSeconds(30)), p.describe());
+            assertEquals("mpath-nbd: config error: exports[0].paths[1]: unsupported scheme 'foo' (supported: file, nbd)",
+                    p.err().strip(), p.describe());
+        }
+    }
+}

@@ -1,0 +1,113 @@
+package io.mpathnbd.server.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.mpathnbd.core.path.PathState;
+import io.mpathnbd.testing.peers.Images;
+import io.mpathnbd.testing.peers.Nbdkit;
+import io.mpathnbd.testing.peers.Tools;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * fio with crc32c verification through a two-path export while one backend is killed and restarted, and while one
+ * is hung (SIGSTOP, and nbdkit's pause filter): the client must see no error at all, and the paths come back.
+ */
+class FailoverUnderLoadTest {
+    private static final Logger LOG = LoggerFactory.getLogger(FailoverUnderLoadTest.class);
+    private static final long SIZE = 256L << 20;
+
+    @Test
+    void killedAndRestartedBackendIsInvisibleToTheClient(@TempDir Path dir) throws Exception {
+        Tools.require("nbdkit", "fio");
+        Path image = Images.sparse(dir, "disk.img", SIZE);
+        Nbdkit b = null;
+        try (Nbdkit a = Nbdkit.builder().dir(dir.resolve("a")).file(image).start()) {
+            b = Nbdkit.builder().dir(dir.resolve("b")).file(image).start();
+            int portB = b.port();
+            try (GatewayRig rig = GatewayRig.start("  iopolicy: round-robin\n", List.of(a.uri(), b.uri()))) {
+                Process fio = startFio(dir, rig.uri(), 12);
+                Thread.sleep(2500);
+                LOG.info("killing backend b (pid {})", b.pid());
+                b.kill();
+                rig.awaitState(1, PathState.FAILED, Duration.ofSeconds(5));
+                Thread.sleep(2500);
+                b = Nbdkit.builder().dir(dir.resolve("b2")).port(portB).file(image).start();
+                LOG.info("restarted backend b on port {}", portB);
+                rig.awaitState(1, PathState.LIVE, Duration.ofSeconds(10));
+                JsonNode job = finish(fio, dir);
+                LOG.info("kill/restart: worst completion latency {} ms", GatewayRig.worstLatencyMillis(job));
+                assertTrue(rig.export().failovers() >= 1, "a failover must have been counted");
+                rig.awaitAllLive(Duration.ofSeconds(10));
+                assertTrue(rig.path(1).requests() > 0, rig.describePaths());
+            }
+        } finally {
+            if (b != null) {
+                b.close();
+            }
+        }
+    }
+
+    @Test
+    void hungBackendIsInvisibleToTheClient(@TempDir Path dir) throws Exception {
+        Tools.require("nbdkit", "fio");
+        Path image = Images.sparse(dir, "disk.img", SIZE);
+        try (Nbdkit a = Nbdkit.builder().dir(dir.resolve("a")).file(image).start();
+                Nbdkit b = Nbdkit.builder().dir(dir.resolve("b")).pause().file(image).start();
+                GatewayRig rig = GatewayRig.start("  iopolicy: round-robin\n", List.of(a.uri(), b.uri()))) {
+            Process fio = startFio(dir, rig.uri(), 14);
+            Thread.sleep(2000);
+            LOG.info("hanging backend a with SIGSTOP");
+            a.stop();
+            Thread.sleep(3000);
+            a.cont();
+            rig.awaitState(0, PathState.LIVE, Duration.ofSeconds(10));
+            Thread.sleep(1000);
+            LOG.info("hanging backend b with the pause filter");
+            b.pause();
+            Thread.sleep(3000);
+            b.resume();
+            JsonNode job = finish(fio, dir);
+            double worst = GatewayRig.worstLatencyMillis(job);
+            LOG.info("hangs: worst completion latency {} ms", worst);
+            // a hung path is detected by the 1 s request timeout; fence delay and retry add little on top
+            assertTrue(worst < 5000, "worst latency " + worst + " ms");
+            assertTrue(rig.export().failovers() >= 2, "two failovers expected: " + rig.export().failovers());
+            rig.awaitAllLive(Duration.ofSeconds(10));
+        }
+    }
+
+    /** fio: 4 KiB random writes at QD16 with crc32c verification of everything written, for {@code seconds}. */
+    private static Process startFio(Path dir, String uri, int seconds) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("fio", "--name=failover", "--ioengine=nbd", "--uri=" + uri,
+                "--rw=randwrite", "--bs=4k", "--iodepth=16", "--size=" + (SIZE / 2), "--time_based",
+                "--runtime=" + seconds, "--verify=crc32c", "--verify_backlog=512", "--verify_fatal=1",
+                "--output-format=json", "--output=" + dir.resolve("fio.json")));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("fio.log").toFile());
+        pb.environment().put("PATH", "/usr/local/bin:/usr/bin:/bin:" + System.getenv("PATH"));
+        return pb.start();
+    }
+
+    private static JsonNode finish(Process fio, Path dir) throws Exception {
+        assertTrue(fio.waitFor(90, TimeUnit.SECONDS), "fio did not finish");
+        String json = Files.readString(dir.resolve("fio.json"), StandardCharsets.UTF_8);
+        String log = Files.readString(dir.resolve("fio.log"), StandardCharsets.UTF_8);
+        Tools.Result result = new Tools.Result(fio.exitValue(), json, log, List.of("fio"));
+        JsonNode job = GatewayRig.fioOk(result);
+        assertEquals(0, job.path("error").asInt(), log);
+        assertTrue(job.path("write").path("io_bytes").asLong() > 0, "fio wrote nothing");
+        return job;
+    }
+}
