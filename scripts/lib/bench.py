@@ -236,7 +236,7 @@ def failover(args):
             {"disk": [f"nbd://127.0.0.1:{port_a}/", f"nbd://127.0.0.1:{port_b}/"]}, args.policy,
             io_timeout=args.io_timeout)
         uri = f"nbd://127.0.0.1:{gw_port}/disk"
-        verify = ["--verify=crc32c", "--verify_backlog=512", "--verify_fatal=1"]
+        verify = ["--verify=crc32c", "--verify_backlog=512", "--verify_fatal=1", "--verify_state_save=0"]
         prof = dict(rw="randwrite", bs="4k", iodepth=16)
         out = {}
 

@@ -381,6 +381,9 @@ final class NbdConnection extends ChannelInboundHandlerAdapter implements ReadLe
                 protocolError("no base:allocation extents in the reply to " + request);
                 return;
             }
+            if (request.hasFlag(BlockFlags.REQ_ONE)) {
+                extents = extents.first();
+            }
         } else if (s.readState != null) {
             releaseReadState(s);
         }

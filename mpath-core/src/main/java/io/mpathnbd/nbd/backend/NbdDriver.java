@@ -166,8 +166,8 @@ final class NbdDriver implements BackendDriver {
     }
 
     /**
-     * The epoll socket channel, loaded by name: its classes come with the native transport at run time, and only an
-     * epoll event loop group (which has them) asks for it.
+     * The epoll socket channel, loaded by name: mpath-core compiles without the epoll classes (they come with the
+     * native transport at run time), and only an epoll event loop group, which has them, asks for it.
      */
     @SuppressWarnings("unchecked")
     private static Class<? extends Channel> epollChannelClass() {

@@ -20,6 +20,8 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.nio.NioIoHandler;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,17 +32,32 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * What the NBD backend tests share: an event loop group (NIO, 4 loops) with a {@link Drivers} registry, sessions
+ * What the NBD backend tests share: an event loop group (NIO or epoll, 4 loops) with a {@link Drivers} registry, sessions
  * opened through the real service registration, and synchronous helpers to submit one request and see its outcome.
  * Closes every session it opened and shuts the group down.
  */
 final class BackendHarness implements AutoCloseable {
     static final Duration WAIT = Duration.ofSeconds(20);
 
-    final EventLoopGroup group = new MultiThreadIoEventLoopGroup(4, NioIoHandler.newFactory());
-    final BackendContext context = new BackendContext(group, false);
-    final Drivers drivers = new Drivers(context);
+    final EventLoopGroup group;
+    final BackendContext context;
+    final Drivers drivers;
     private final List<BackendSession> sessions = new ArrayList<>();
+
+    /** NIO event loops. */
+    BackendHarness() {
+        this(false);
+    }
+
+    /** Native epoll event loops if {@code epoll}; fails (does not skip) when epoll is unavailable. */
+    BackendHarness(boolean epoll) {
+        if (epoll) {
+            Epoll.ensureAvailability();
+        }
+        group = new MultiThreadIoEventLoopGroup(4, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        context = new BackendContext(group, epoll);
+        drivers = new Drivers(context);
+    }
 
     /** The outcome of one request: exactly one of data/extents-success or failure. */
     record Outcome(boolean ok, ByteBuf data, Extents extents, Failure failure) {

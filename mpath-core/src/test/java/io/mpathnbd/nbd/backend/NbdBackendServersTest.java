@@ -20,6 +20,7 @@ import io.mpathnbd.testing.peers.NbdServer;
 import io.mpathnbd.testing.peers.Nbdkit;
 import io.mpathnbd.testing.peers.QemuNbd;
 import io.mpathnbd.testing.peers.Tools;
+import io.netty.channel.epoll.EpollSocketChannel;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -73,6 +74,17 @@ class NbdBackendServersTest {
             assertEquals(32 << 20, info.maxPayload());
             assertNull(info.identity(), "NBD has no disk identity");
             assertEquals(4, s.connectionCount(), "CAN_MULTI_CONN: one connection per event loop");
+            roundTrip(s, null);
+        }
+    }
+
+    @Test
+    void epollTransport() {
+        try (BackendHarness epoll = new BackendHarness(true);
+                Nbdkit kit = Nbdkit.builder().dir(tmp).memory(SIZE).start()) {
+            NbdSession s = epoll.connect(kit.uri(), DriverOptions.defaults().withConnections(2));
+            assertEquals(EpollSocketChannel.class, s.connection(0).channel().getClass());
+            assertEquals(2, s.connectionCount());
             roundTrip(s, null);
         }
     }

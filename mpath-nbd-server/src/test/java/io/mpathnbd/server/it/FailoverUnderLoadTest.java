@@ -99,7 +99,7 @@ class FailoverUnderLoadTest {
     private static Process startFio(Path dir, String uri, int seconds) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("fio", "--name=failover", "--ioengine=nbd", "--uri=" + uri,
                 "--rw=randwrite", "--bs=4k", "--iodepth=16", "--size=" + (SIZE / 2), "--time_based",
-                "--runtime=" + seconds, "--verify=crc32c", "--verify_backlog=512", "--verify_fatal=1",
+                "--runtime=" + seconds, "--verify=crc32c", "--verify_backlog=512", "--verify_fatal=1", "--verify_state_save=0",
                 "--output-format=json", "--output=" + dir.resolve("fio.json")));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(dir.resolve("fio.log").toFile());
