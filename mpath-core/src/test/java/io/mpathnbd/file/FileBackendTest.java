@@ -29,7 +29,8 @@ import io.mpathnbd.core.request.Extents;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.PooledByteBufAllocator;
-import io.netty.channel.DefaultEventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -63,7 +64,7 @@ class FileBackendTest {
 
     @BeforeEach
     void setUp() {
-        loops = new DefaultEventLoopGroup(1);
+        loops = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         context = new BackendContext(loops, false);
     }
 

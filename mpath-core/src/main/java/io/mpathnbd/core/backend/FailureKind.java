@@ -2,7 +2,11 @@ package io.mpathnbd.core.backend;
 
 /** How the core must treat a failed attempt. The backend, which understands its transport, decides. */
 public enum FailureKind {
-    /** The path is at fault (connection lost, protocol failure, transport error): fail over to another path. */
+    /**
+     * The path is at fault (connection lost, protocol failure, transport error): fail over to another path. A
+     * data-modifying request may have reached the backend before the path broke, so it is fenced like a TIMEOUT
+     * (see the export's write fence) before it is retried.
+     */
     PATH,
     /**
      * The path stopped answering this request in time. A path error, and for writes also a fence trigger: the write

@@ -496,7 +496,7 @@ public final class Export {
 
     private boolean anySelectable() {
         for (Path p : paths) {
-            if (p.selectable()) {
+            if (p.selectable() && p.session() != null) {
                 return true;
             }
         }

@@ -179,11 +179,12 @@ class ExportLifecycleTest {
     @Test
     void aDifferentDiskIsRefusedBySizeOrIdentity() throws Exception {
         Export e = rig.export(fastConfig("identity"));
+        // the first path admitted defines the disk: let a connect first
         Path a = e.addPath(path("a"), rig.fileDriver(img));
+        started(e);
         Path other = e.addPath(path("size"), rig.fileDriver(rig.image("small.img", 4 * MIB)));
         Path stranger = e.addPath(path("id"), rig.faulty(img).changeInfo(i -> new BackendInfo(i.size(),
                 i.capabilities(), 1, 4096, i.maxPayload(), "file:(dev=1,ino=2)", null)));
-        started(e);
         Await.until("both refused", () -> other.state() == PathState.REFUSED
                 && stranger.state() == PathState.REFUSED);
         assertEquals(PathState.LIVE, a.state());
@@ -209,8 +210,8 @@ class ExportLifecycleTest {
         fb.dropSession("test: backend restarted");
         Await.until("b refused", () -> b.state() == PathState.REFUSED);
         assertTrue(b.lastError().contains("16777216") && b.lastError().contains("8388608"), b.lastError());
-        assertTrue(obs.transitions.stream().anyMatch(t -> t.startsWith("b CONNECTING->REFUSED")),
-                obs.transitions.toString());
+        Await.until(() -> "observer told of the refusal: " + obs.transitions, Duration.ofSeconds(10),
+                () -> obs.transitions.stream().anyMatch(t -> t.startsWith("b CONNECTING->REFUSED")));
         TestClient c = new TestClient(e);
         ok(c.read(0, 512));
         assertEquals(0, b.inFlight());

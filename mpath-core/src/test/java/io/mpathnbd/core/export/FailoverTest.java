@@ -111,9 +111,9 @@ class FailoverTest {
         assertArrayEquals(pattern(8192, 1), r.data());
         assertEquals(1, fb.servedCount(BlockOp.READ));
         assertEquals(2, r.request().attempts());
-        assertEquals(1, e.failovers());
+        Await.until("one failover", () -> e.failovers() == 1);
         assertEquals(1, e.requeues());
-        assertEquals(1, obs.failovers.size());
+        Await.until("observer told once", () -> obs.failovers.size() == 1);
         assertTrue(obs.failovers.get(0).startsWith("a: injected path failure"), obs.failovers.toString());
         assertEquals(1, obs.requeued.get());
         assertEquals(1, a.errors());
@@ -121,7 +121,7 @@ class FailoverTest {
         Await.until("a back", () -> a.selectable());
         ok(c.read(0, 512));
         assertEquals(1, fa.servedCount(BlockOp.READ));
-        assertTrue(obs.transitions.contains("a LIVE->FAILED: injected path failure"), obs.transitions.toString());
+        Await.until("observer saw a fail", () -> obs.transitions.contains("a LIVE->FAILED: injected path failure"));
     }
 
     @Test
@@ -138,8 +138,8 @@ class FailoverTest {
         fa.dropSession("test: connection reset");
         reads.forEach(TestClient::ok);
         assertEquals(6, fb.servedCount(BlockOp.READ));
-        assertEquals(1, e.failovers());
-        assertEquals(1, obs.failovers.size());
+        Await.until("one failover", () -> e.failovers() == 1);
+        Await.until("observer told once", () -> obs.failovers.size() == 1);
         assertEquals(6, e.requeues());
         assertEquals(0, a.inFlight());
     }
@@ -308,7 +308,7 @@ class FailoverTest {
     void aFailedProbeFailsTheIdlePath() throws Exception {
         start(fastConfig("probe").withProbeInterval(Duration.ofMillis(30)));
         fa.failProbes(true);
-        Await.until("a failed by probe", () -> e.failovers() >= 1);
+        Await.until("a failed by probe", () -> !obs.failovers.isEmpty());
         assertTrue(obs.failovers.get(0).contains("health probe failed"), obs.failovers.toString());
         fa.failProbes(false);
         Await.until("a back", () -> a.selectable());

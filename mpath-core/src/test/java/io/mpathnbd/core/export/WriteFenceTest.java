@@ -112,7 +112,7 @@ class WriteFenceTest {
         assertTrue(retried - closed >= TimeUnit.MILLISECONDS.toNanos(FENCE_MS),
                 "retried " + gapMs + " ms after the close, fence is " + FENCE_MS + " ms");
         assertEquals(0, e.fenced());
-        assertEquals(1, e.failovers());
+        Await.until("one failover", () -> e.failovers() == 1);
         byte[] onDisk = new byte[65536];
         try (RandomAccessFile f = new RandomAccessFile(img.toFile(), "r")) {
             f.seek(65536);

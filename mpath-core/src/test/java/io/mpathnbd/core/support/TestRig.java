@@ -10,7 +10,8 @@ import io.mpathnbd.core.observe.ExportObserver;
 import io.mpathnbd.core.path.AccessState;
 import io.mpathnbd.core.path.PathConfig;
 import io.mpathnbd.file.FileDriverFactory;
-import io.netty.channel.DefaultEventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -19,7 +20,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Real exports over real file paths for tests: image files in a test's own directory, event loops for timers, and
@@ -27,7 +30,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class TestRig implements AutoCloseable {
     private final Path dir;
-    private final EventLoopGroup loops = new DefaultEventLoopGroup(2);
+    private final EventLoopGroup loops = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
     private final BackendContext context = new BackendContext(loops, false);
     private final FileDriverFactory files = new FileDriverFactory();
     private final List<Export> exports = new ArrayList<>();
@@ -87,10 +90,18 @@ public final class TestRig implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
-        for (Export e : exports) {
-            e.close().get(10, TimeUnit.SECONDS);
+    public void close() {
+        try {
+            for (Export e : exports) {
+                e.close().get(10, TimeUnit.SECONDS);
+            }
+        } catch (ExecutionException | TimeoutException e) {
+            throw new AssertionError("an export did not close", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        } finally {
+            loops.shutdownGracefully(0, 100, TimeUnit.MILLISECONDS).syncUninterruptibly();
         }
-        loops.shutdownGracefully(0, 100, TimeUnit.MILLISECONDS).syncUninterruptibly();
     }
 }
