@@ -65,8 +65,9 @@ class Rig:
         return proc
 
     def nbdkit_file(self, name, port=None):
+        # no --exit-with-parent: close() kills every process group, also of backends restarted mid-run
         port = port or free_port()
-        cmd = ["nbdkit", "-f", "-i", "127.0.0.1", "-p", str(port), "--exit-with-parent"]
+        cmd = ["nbdkit", "-f", "-i", "127.0.0.1", "-p", str(port)]
         if self.delay:
             cmd += ["--filter=delay", f"delay-read={self.delay}", f"delay-write={self.delay}"]
         cmd += ["file", f"file={self.image}"]
@@ -87,7 +88,7 @@ class Rig:
 
     def nbdkit_proxy(self, backend_port):
         port = free_port()
-        cmd = ["nbdkit", "-f", "-i", "127.0.0.1", "-p", str(port), "--exit-with-parent", "nbd",
+        cmd = ["nbdkit", "-f", "-i", "127.0.0.1", "-p", str(port), "nbd",
                f"uri=nbd://127.0.0.1:{backend_port}/disk"]
         self.spawn("nbdkit-proxy", cmd, port)
         return port
@@ -155,11 +156,13 @@ def fio(uri, profile, runtime, size, extra=()):
     if out.returncode != 0:
         raise SystemExit(f"fio failed against {uri}:\n{out.stdout}\n{out.stderr}")
     job = json.loads(out.stdout[out.stdout.index("{"):])["jobs"][0]
-    d = job["read"] if job["read"]["io_bytes"] > 0 else job["write"]
+    # the profile's own direction; verification adds reads to write runs, which count only for the worst latency
+    d = job["write"] if "write" in p["rw"] else job["read"]
     pct = d["clat_ns"].get("percentile", {})
+    worst = max(job["read"]["clat_ns"]["max"], job["write"]["clat_ns"]["max"])
     return dict(iops=d["iops"], mbps=d["bw_bytes"] / 1e6, errors=job["error"],
                 p50=pct.get("50.000000", 0) / 1e3, p99=pct.get("99.000000", 0) / 1e3,
-                p999=pct.get("99.900000", 0) / 1e3, max=d["clat_ns"]["max"] / 1e3)
+                p999=pct.get("99.900000", 0) / 1e3, max=worst / 1e3)
 
 
 def median_of(runs, key):
@@ -273,12 +276,16 @@ def failover(args):
 
 
 def during(uri, prof, args, verify, event, admin_port):
-    t = threading.Thread(target=event)
+    """Runs fio in a thread and the event in this (main) thread: processes the event restarts must outlive it."""
+    box = {}
+    t = threading.Thread(target=lambda: box.update(r=fio(uri, prof, args.runtime, f"{args.size_mib // 2}m", verify)))
     t.start()
-    r = fio(uri, prof, args.runtime, f"{args.size_mib // 2}m", verify)
+    event()
     t.join()
+    if "r" not in box:
+        raise SystemExit("fio did not complete during the failover event (see above)")
     wait_ready(admin_port, ["disk"])
-    return r
+    return box["r"]
 
 
 def main():
