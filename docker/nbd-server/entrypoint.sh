@@ -52,6 +52,7 @@ done
 pid=$(cat "$pidfile")
 say "serving export '$export_name' ($image, $(stat -c %s "$image") bytes) on port $port as $user, pid $pid"
 
+# shellcheck disable=SC2317 # called by the trap
 stop() {
   say "stopping nbd-server"
   kill -TERM "$pid" 2>/dev/null || true

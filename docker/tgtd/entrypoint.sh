@@ -9,7 +9,8 @@ iqn=${TGT_IQN:-iqn.2024-01.io.mpathnbd:disk0}
 image=${TGT_IMAGE:-/data/disk0.img}
 size=${TGT_SIZE:-1G}
 IFS=',' read -r -a portals <<<"${TGT_PORTALS:-0.0.0.0:3260}"
-export TGT_IPC_SOCKET=/run/tgtd/socket
+# tgtadm finds tgtd here (also for `docker exec CONTAINER tgtadm ...`)
+export TGT_IPC_SOCKET=${TGT_IPC_SOCKET:-/run/tgtd/socket}
 
 mkdir -p "$(dirname "$image")"
 (

@@ -37,7 +37,7 @@ _docker_engine_install() {
   _docker_engine_have docker-compose || missing+=(docker-compose)
   _docker_engine_have debootstrap || missing+=(debootstrap)
   [ ${#missing[@]} -eq 0 ] && return 0
-  missing=($(printf '%s\n' "${missing[@]}" | sort -u))
+  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
   if ! command -v apt-get >/dev/null 2>&1; then
     _docker_engine_say "missing ${missing[*]} and no apt-get here: install a Docker engine, docker-compose and debootstrap by hand"
     return 1

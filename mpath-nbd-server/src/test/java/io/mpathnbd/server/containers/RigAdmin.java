@@ -1,0 +1,131 @@
+package io.mpathnbd.server.containers;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+
+/** The gateway's admin API as a client on this host sees it (GET /api/exports/{name}, /health). */
+final class RigAdmin {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final String base;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    RigAdmin(String host, int port) {
+        this.base = "http://" + host + ":" + port;
+    }
+
+    String base() {
+        return base;
+    }
+
+    /** One export as {@code GET /api/exports/{name}} shows it. */
+    JsonNode export(String name) {
+        return get("/api/exports/" + name);
+    }
+
+    /** The path with this id in an export view. */
+    static JsonNode path(JsonNode export, String id) {
+        for (JsonNode p : export.path("paths")) {
+            if (id.equals(p.path("id").asText())) {
+                return p;
+            }
+        }
+        throw new AssertionError("no path '" + id + "' in " + export);
+    }
+
+    static String state(JsonNode export, String id) {
+        return path(export, id).path("state").asText();
+    }
+
+    static long requests(JsonNode export, String id) {
+        return path(export, id).path("requests").asLong();
+    }
+
+    /** HTTP status of GET /health. */
+    int health() {
+        return send("/health").statusCode();
+    }
+
+    /**
+     * Polls the export until {@code condition} holds and returns that view; fails after {@code timeout} with every
+     * distinct view seen on the way.
+     */
+    JsonNode await(String export, Predicate<JsonNode> condition, Duration timeout, String what) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        List<String> seen = new ArrayList<>();
+        while (true) {
+            JsonNode view = export(export);
+            if (condition.test(view)) {
+                return view;
+            }
+            String summary = summary(view);
+            if (seen.isEmpty() || !seen.get(seen.size() - 1).equals(summary)) {
+                seen.add(summary);
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("waited " + timeout + " for " + what + "; the admin API showed:\n  "
+                        + String.join("\n  ", seen) + "\nlast view: " + view);
+            }
+            sleep(100);
+        }
+    }
+
+    /** The path states of an export view, e.g. {@code nbd-a=live nbd-b=failed (connect failed: ...)}. */
+    static String summary(JsonNode export) {
+        StringBuilder sb = new StringBuilder();
+        for (JsonNode p : export.path("paths")) {
+            if (sb.length() > 0) {
+                sb.append(' ');
+            }
+            sb.append(p.path("id").asText()).append('=').append(p.path("state").asText());
+            String error = p.path("last-error").asText("");
+            if (!p.path("state").asText().equals("live") && !error.isEmpty() && !error.equals("null")) {
+                sb.append(" (").append(error).append(')');
+            }
+        }
+        return sb.append(" failovers=").append(export.path("failovers").asLong()).toString();
+    }
+
+    private JsonNode get(String path) {
+        HttpResponse<String> r = send(path);
+        if (r.statusCode() != 200) {
+            throw new AssertionError("GET " + base + path + " answered " + r.statusCode() + ": " + r.body());
+        }
+        try {
+            return JSON.readTree(r.body());
+        } catch (IOException e) {
+            throw new AssertionError("GET " + base + path + " answered no JSON: " + r.body(), e);
+        }
+    }
+
+    private HttpResponse<String> send(String path) {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(5)).GET()
+                .build();
+        try {
+            return http.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new AssertionError("GET " + base + path + " failed: " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        }
+    }
+}
