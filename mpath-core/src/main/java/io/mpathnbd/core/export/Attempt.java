@@ -14,7 +14,7 @@ import io.netty.buffer.ByteBuf;
  * when the FLUSH was sent.
  */
 final class Attempt implements BackendCallback {
-    final Export export;
+    final Dispatcher dispatcher;
     final BlockRequest request;
     final Path path;
     final PathSession session;
@@ -22,9 +22,9 @@ final class Attempt implements BackendCallback {
     final long startNanos;
     final long flushMark;
 
-    Attempt(Export export, BlockRequest request, Path path, PathSession session, int bytes, long startNanos,
+    Attempt(Dispatcher dispatcher, BlockRequest request, Path path, PathSession session, int bytes, long startNanos,
             long flushMark) {
-        this.export = export;
+        this.dispatcher = dispatcher;
         this.request = request;
         this.path = path;
         this.session = session;
@@ -35,11 +35,11 @@ final class Attempt implements BackendCallback {
 
     @Override
     public void succeeded(ByteBuf data, Extents extents) {
-        export.attemptSucceeded(this, data, extents);
+        dispatcher.succeeded(this, data, extents);
     }
 
     @Override
     public void failed(Failure failure) {
-        export.attemptFailed(this, failure);
+        dispatcher.failed(this, failure);
     }
 }

@@ -1,11 +1,16 @@
 package io.mpathnbd.core.export;
 
 import io.mpathnbd.core.path.Path;
+import io.mpathnbd.core.path.PathSession;
+import io.mpathnbd.core.path.PathState;
 import io.mpathnbd.core.request.BlockRequest;
 import io.mpathnbd.core.request.Errno;
 import io.mpathnbd.core.request.Extents;
 import io.mpathnbd.core.request.ReplySink;
 import io.netty.buffer.ByteBuf;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -14,6 +19,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * every leg has succeeded, else fails with the first leg's error.
  */
 final class FlushFanout implements ReplySink {
+    private static final Path[] NO_PATHS = new Path[0];
+    private static final long[] NO_MARKS = new long[0];
+
     private final BlockRequest client;
     private final AtomicInteger pending;
     /** Dirty paths that were not live: covered by flushing every live path (shared disk), marked when all succeed. */
@@ -22,14 +30,85 @@ final class FlushFanout implements ReplySink {
     private volatile int errno;
     private volatile String message;
 
-    FlushFanout(BlockRequest client, int legs, Path[] covered, long[] coveredMarks) {
+    private FlushFanout(BlockRequest client, int legs, Path[] covered, long[] coveredMarks) {
         this.client = client;
         this.pending = new AtomicInteger(legs);
         this.covered = covered;
         this.coveredMarks = coveredMarks;
     }
 
-    BlockRequest leg() {
+    /**
+     * A client FLUSH covers every write it saw completed, whichever path carried it, so it goes (in parallel) to every
+     * live path that completed writes since its last flush. If such a path is not live, every live path is flushed
+     * instead: all paths reach one shared disk, so a flush through any of them reaches the storage those writes went
+     * to, as far as anything still can. With no unflushed writes anywhere, one path is flushed (cheap, and safe).
+     */
+    static void flush(BlockRequest request, Path[] paths, Dispatcher dispatcher) {
+        int dirtyLive = 0;
+        int dirtyElsewhere = 0;
+        for (Path p : paths) {
+            if (p.hasUnflushedWrites()) {
+                if (flushable(p)) {
+                    dirtyLive++;
+                } else {
+                    dirtyElsewhere++;
+                }
+            }
+        }
+        if (dirtyLive == 0 && dirtyElsewhere == 0) {
+            dispatcher.dispatch(request, null);
+            return;
+        }
+        Path[] targets;
+        Path[] covered = NO_PATHS;
+        long[] coveredMarks = NO_MARKS;
+        if (dirtyElsewhere == 0) {
+            targets = new Path[dirtyLive];
+            int n = 0;
+            for (Path p : paths) {
+                if (n < targets.length && p.hasUnflushedWrites() && flushable(p)) {
+                    targets[n++] = p;
+                }
+            }
+            targets = n == targets.length ? targets : Arrays.copyOf(targets, n);
+        } else {
+            List<Path> live = new ArrayList<>();
+            List<Path> elsewhere = new ArrayList<>();
+            for (Path p : paths) {
+                if (flushable(p) && (p.selectable() || p.hasUnflushedWrites())) {
+                    live.add(p);
+                } else if (p.hasUnflushedWrites()) {
+                    elsewhere.add(p);
+                }
+            }
+            targets = live.toArray(NO_PATHS);
+            covered = elsewhere.toArray(NO_PATHS);
+            coveredMarks = new long[covered.length];
+            for (int i = 0; i < covered.length; i++) {
+                coveredMarks[i] = covered[i].modificationMark();
+            }
+        }
+        if (targets.length == 0) {
+            dispatcher.dispatch(request, null); // nothing live: wait for a path like any request
+            return;
+        }
+        FlushFanout fanout = new FlushFanout(request, targets.length, covered, coveredMarks);
+        for (Path t : targets) {
+            BlockRequest leg = fanout.leg();
+            PathSession s = t.session();
+            if (s != null) {
+                dispatcher.send(leg, t, s);
+            } else {
+                dispatcher.dispatch(leg, null);
+            }
+        }
+    }
+
+    private static boolean flushable(Path p) {
+        return p.state() == PathState.LIVE && p.session() != null;
+    }
+
+    private BlockRequest leg() {
         BlockRequest leg = new BlockRequest(client.op(), client.flags(), client.offset(), client.length(),
                 client.cookie(), null, this);
         leg.startNanos(client.startNanos());

@@ -1,19 +1,33 @@
 package io.mpathnbd.core.export;
 
+import io.mpathnbd.core.observe.ExportObserver;
+import io.mpathnbd.core.path.Path;
 import io.mpathnbd.core.request.BlockRequest;
 import io.mpathnbd.core.request.Errno;
+import io.mpathnbd.core.time.Durations;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Requests parked while no path can take them (the kernel's requeue list). Each one leaves exactly once: resubmitted
- * when a path becomes usable, failed with EIO when its no-path deadline passes (unless the export queues without
- * limit), or failed when the export gives up or closes.
+ * Requests parked while no path can take them (the kernel's requeue list). A request is parked only if some path may
+ * come back (or the operator asked to queue forever), else it fails with EIO at once. Each parked request leaves
+ * exactly once: resubmitted when a path becomes usable, failed with EIO when its no-path deadline passes (unless the
+ * export queues without limit) or when no path can come back any more, or failed when the export closes.
  */
 final class HoldQueue {
+    private static final Logger LOG = LoggerFactory.getLogger(Export.class); // log lines read as the export's
+
     private final Export export;
+    private final Dispatcher dispatcher;
+    private final PathSet paths;
+    private final ExportObserver observer;
+    private final Timers timers;
+    private final boolean forever;
+    private final String noPathTimeout;
     private final ConcurrentLinkedQueue<Held> queue = new ConcurrentLinkedQueue<>();
     private final AtomicInteger size = new AtomicInteger();
 
@@ -27,38 +41,76 @@ final class HoldQueue {
         }
     }
 
-    HoldQueue(Export export) {
+    HoldQueue(Export export, Dispatcher dispatcher, PathSet paths, ExportObserver observer, Timers timers) {
         this.export = export;
+        this.dispatcher = dispatcher;
+        this.paths = paths;
+        this.observer = observer;
+        this.timers = timers;
+        this.forever = export.config().queueIfNoPath();
+        this.noPathTimeout = Durations.format(Durations.nanos(export.config().noPathTimeout()));
     }
 
     int size() {
         return size.get();
     }
 
-    void hold(BlockRequest request, boolean deadline) {
+    /** A request found no usable path: parks it if a path may come back, else fails it. */
+    void park(BlockRequest request) {
+        if (forever || paths.mayComeBack()) {
+            hold(request);
+        } else {
+            dispatcher.giveUp(request, "no usable path (" + paths.summary() + ")");
+        }
+    }
+
+    private void hold(BlockRequest request) {
+        if (!forever && System.nanoTime() - request.deadlineNanos() >= 0) {
+            expired(request);
+            return;
+        }
+        boolean first = size.get() == 0;
         Held h = new Held(request);
         queue.add(h);
         size.incrementAndGet();
-        if (deadline) {
-            long left = request.deadlineNanos() - System.nanoTime();
-            h.timer = export.schedule(() -> expire(h), Math.max(0, left));
+        if (!forever) {
+            h.timer = timers.schedule(() -> expire(h), request.deadlineNanos() - System.nanoTime());
+        }
+        observer.held(export);
+        if (first) {
+            LOG.info("export {}: no usable path; holding I/O ({}) ({})", export.name(),
+                    forever ? "queue-if-no-path" : "up to " + noPathTimeout, paths.summary());
+        }
+        // a path may have come back, or the last hope gone, between the selection and now
+        if (paths.closed()) {
+            failAll(Errno.ESHUTDOWN, dispatcher.shuttingDown());
+        } else if (paths.anyUsable()) {
+            release(null);
+        } else {
+            reevaluate();
         }
     }
 
     private void expire(Held h) {
-        if (h.compareAndSet(false, true)) {
+        if (take(h)) {
             queue.remove(h);
-            size.decrementAndGet();
-            export.heldExpired(h.request);
+            expired(h.request);
         }
     }
 
+    private void expired(BlockRequest request) {
+        dispatcher.giveUp(request, "no usable path within the no-path-timeout of " + noPathTimeout + " ("
+                + paths.summary() + ")");
+    }
+
     /**
-     * Resubmits what is parked now. A request that finds no path again is parked anew and waits for the next event.
-     *
-     * @return how many were resubmitted
+     * Resubmits what is parked now, after {@code cause} became usable (null: noticed otherwise). A request that finds
+     * no path again is parked anew and waits for the next event.
      */
-    int releaseAll() {
+    void release(Path cause) {
+        if (size.get() == 0) {
+            return;
+        }
         int n = size.get();
         int released = 0;
         for (int i = 0; i < n; i++) {
@@ -66,35 +118,50 @@ final class HoldQueue {
             if (h == null) {
                 break;
             }
-            if (!h.compareAndSet(false, true)) {
-                continue;
+            if (take(h)) {
+                released++;
+                dispatcher.dispatch(h.request, null);
             }
-            size.decrementAndGet();
-            ScheduledFuture<?> t = h.timer;
-            if (t != null) {
-                t.cancel(false);
-            }
-            released++;
-            export.resubmitHeld(h.request);
         }
-        return released;
+        if (released > 0 && cause != null) {
+            LOG.info("export {}: path {} usable; resubmitted {} held requests", export.name(), cause.id(), released);
+        }
+    }
+
+    /** Fails what is parked when no path can come back any more (and the operator did not ask to queue forever). */
+    void reevaluate() {
+        if (size.get() == 0 || forever || paths.anyUsable() || paths.mayComeBack()) {
+            return;
+        }
+        String why = "no usable path, and none can come back (" + paths.summary() + ")";
+        int n = failAll(Errno.EIO, "export " + export.name() + ": " + why);
+        if (n > 0) {
+            LOG.warn("export {}: failed {} held requests with EIO: {}", export.name(), n, why);
+        }
     }
 
     /** @return how many were failed */
     int failAll(int errno, String message) {
         int failed = 0;
         for (Held h; (h = queue.poll()) != null;) {
-            if (!h.compareAndSet(false, true)) {
-                continue;
+            if (take(h)) {
+                failed++;
+                dispatcher.finish(h.request, errno == 0 ? Errno.EIO : errno, message);
             }
-            size.decrementAndGet();
-            ScheduledFuture<?> t = h.timer;
-            if (t != null) {
-                t.cancel(false);
-            }
-            failed++;
-            export.finish(h.request, errno == 0 ? Errno.EIO : errno, message);
         }
         return failed;
+    }
+
+    /** Claims a parked request for whoever calls first; stops its deadline timer. */
+    private boolean take(Held h) {
+        if (!h.compareAndSet(false, true)) {
+            return false;
+        }
+        size.decrementAndGet();
+        ScheduledFuture<?> t = h.timer;
+        if (t != null) {
+            t.cancel(false);
+        }
+        return true;
     }
 }

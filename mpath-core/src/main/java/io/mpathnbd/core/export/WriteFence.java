@@ -32,31 +32,30 @@ import org.slf4j.LoggerFactory;
 final class WriteFence {
     private static final Logger LOG = LoggerFactory.getLogger(WriteFence.class);
 
-    private final Export export;
+    private final Dispatcher dispatcher;
+    private final Timers timers;
     private final long delayNanos;
     private final AtomicInteger fenced = new AtomicInteger();
 
-    WriteFence(Export export, long delayNanos) {
-        this.export = export;
+    WriteFence(Dispatcher dispatcher, Timers timers, long delayNanos) {
+        this.dispatcher = dispatcher;
+        this.timers = timers;
         this.delayNanos = Math.max(0, delayNanos);
     }
 
     /** Holds {@code request} until {@code session} is closed and the fence delay has passed after that. */
     void hold(BlockRequest request, Path path, PathSession session) {
         fenced.incrementAndGet();
-        export.waiting.add(request);
         if (LOG.isDebugEnabled()) {
             LOG.debug("export {}: fencing in-doubt {} from path {} until its session is closed plus {} ms",
-                    export.name(), request, path.id(), TimeUnit.NANOSECONDS.toMillis(delayNanos));
+                    dispatcher.exportName(), request, path.id(), TimeUnit.NANOSECONDS.toMillis(delayNanos));
         }
-        session.close().whenComplete((v, e) -> export.schedule(() -> release(request, path), delayNanos));
+        session.close().whenComplete((v, e) -> timers.schedule(() -> release(request, path), delayNanos));
     }
 
     private void release(BlockRequest request, Path path) {
         fenced.decrementAndGet();
-        if (export.waiting.remove(request)) {
-            export.resumeFenced(request, path);
-        }
+        dispatcher.resumeFenced(request, path);
     }
 
     /** Writes waiting for their fence. */

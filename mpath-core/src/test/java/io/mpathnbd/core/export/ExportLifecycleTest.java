@@ -4,6 +4,7 @@ import static io.mpathnbd.core.support.TestClient.await;
 import static io.mpathnbd.core.support.TestClient.ok;
 import static io.mpathnbd.core.support.TestRig.fastConfig;
 import static io.mpathnbd.core.support.TestRig.path;
+import static io.mpathnbd.testing.peers.Images.pattern;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -58,13 +59,6 @@ class ExportLifecycleTest {
         rig.close();
     }
 
-    private static byte[] pattern(int length, int seed) {
-        byte[] b = new byte[length];
-        for (int i = 0; i < length; i++) {
-            b[i] = (byte) (i * 7 + seed);
-        }
-        return b;
-    }
 
     private static BackendInfo with(BackendInfo i, int caps, int min, int preferred, int max) {
         return new BackendInfo(i.size(), caps, min, preferred, max, i.identity(), i.description());
@@ -86,12 +80,12 @@ class ExportLifecycleTest {
         TestClient c = new TestClient(e);
         List<CompletableFuture<Outcome>> writes = new ArrayList<>();
         for (int i = 0; i < 16; i++) {
-            writes.add(c.write((long) i * 65536, pattern(65536, i)));
+            writes.add(c.write((long) i * 65536, pattern(i, 65536)));
         }
         writes.forEach(TestClient::ok);
         for (int i = 0; i < 16; i++) {
             Outcome r = ok(c.read((long) i * 65536, 65536));
-            assertArrayEquals(pattern(65536, i), r.data());
+            assertArrayEquals(pattern(i, 65536), r.data());
             assertTrue(r.thread().startsWith("file-io-"), "reply not sent from the backend's thread: " + r.thread());
         }
         ok(c.flush());
@@ -100,7 +94,7 @@ class ExportLifecycleTest {
             f.seek(5 * 65536);
             f.readFully(onDisk);
         }
-        assertArrayEquals(pattern(65536, 5), onDisk);
+        assertArrayEquals(pattern(5, 65536), onDisk);
         assertTrue(p0.requests() > 0 && p1.requests() > 0, "round-robin used both paths");
         assertEquals(16L * 65536, p0.bytesWritten() + p1.bytesWritten());
         assertEquals(16L * 65536, p0.bytesRead() + p1.bytesRead());
@@ -108,6 +102,22 @@ class ExportLifecycleTest {
         assertEquals(0, e.failovers());
         c.assertNoDuplicateAnswers();
         c.assertPayloadsReleased();
+    }
+
+    @Test
+    void clientsSeeOnlyTheConfiguredDescriptionNeverTheBackends() throws Exception {
+        Export plain = rig.export(fastConfig("plain"));
+        Path p = plain.addPath(path("a"), rig.fileDriver(img));
+        started(plain);
+        String backend = p.info().description();
+        assertTrue(backend != null && backend.contains(img.getFileName().toString()),
+                "the operator still sees the backend's description: " + backend);
+        assertNull(plain.description(), "an export without a configured description has none");
+
+        Export described = rig.export(fastConfig("described").withDescription("scratch disk"));
+        described.addPath(path("a"), rig.fileDriver(img));
+        started(described);
+        assertEquals("scratch disk", described.description());
     }
 
     @Test
@@ -251,7 +261,7 @@ class ExportLifecycleTest {
         Await.until("b live", () -> b.state() == PathState.LIVE);
         assertThrows(IllegalArgumentException.class, () -> e.addPath(path("a"), rig.fileDriver(img)));
         TestClient c = new TestClient(e);
-        ok(c.write(0, pattern(4096, 1)));
+        ok(c.write(0, pattern(1, 4096)));
         e.removePath("a").get(5, TimeUnit.SECONDS);
         assertEquals(PathState.REMOVED, a.state());
         assertEquals(List.of(b), e.paths());
@@ -259,7 +269,7 @@ class ExportLifecycleTest {
         assertEquals(List.of("a"), obs.removed);
         assertEquals(List.of("a", "p0"), obs.added);
         long before = b.requests();
-        assertArrayEquals(pattern(4096, 1), ok(c.read(0, 4096)).data());
+        assertArrayEquals(pattern(1, 4096), ok(c.read(0, 4096)).data());
         assertEquals(before + 1, b.requests());
         assertThrows(IllegalArgumentException.class, () -> e.removePath("a"));
         c.assertPayloadsReleased();
@@ -271,17 +281,17 @@ class ExportLifecycleTest {
         e.addPath(path("a"), rig.fileDriver(img));
         started(e);
         TestClient c = new TestClient(e);
-        ok(c.write(4096, pattern(4096, 9)));
+        ok(c.write(4096, pattern(9, 4096)));
         e.removePath("a").get(5, TimeUnit.SECONDS);
         CompletableFuture<Outcome> held = c.read(4096, 4096);
         Await.until("read held", () -> e.held() == 1);
         e.addPath(path("b"), rig.fileDriver(img));
-        assertArrayEquals(pattern(4096, 9), ok(held).data());
+        assertArrayEquals(pattern(9, 4096), ok(held).data());
 
         // and when no path comes within the delay, held I/O fails
         e.removePath("b").get(5, TimeUnit.SECONDS);
         long t0 = System.nanoTime();
-        CompletableFuture<Outcome> doomed = c.write(0, pattern(512, 3));
+        CompletableFuture<Outcome> doomed = c.write(0, pattern(3, 512));
         Outcome o = await(doomed);
         long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
         assertFalse(o.ok());
@@ -301,7 +311,7 @@ class ExportLifecycleTest {
         f.dropSession("test: gone");
         Await.until("a down", () -> a.state() != PathState.LIVE);
         TestClient c = new TestClient(e);
-        CompletableFuture<Outcome> w = c.write(0, pattern(512, 1));
+        CompletableFuture<Outcome> w = c.write(0, pattern(1, 512));
         Await.until("held", () -> e.held() == 1);
         e.close().get(5, TimeUnit.SECONDS);
         assertEquals(Errno.ESHUTDOWN, await(w).errno());

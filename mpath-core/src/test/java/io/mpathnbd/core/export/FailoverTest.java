@@ -4,6 +4,7 @@ import static io.mpathnbd.core.support.TestClient.await;
 import static io.mpathnbd.core.support.TestClient.ok;
 import static io.mpathnbd.core.support.TestRig.fastConfig;
 import static io.mpathnbd.core.support.TestRig.path;
+import static io.mpathnbd.testing.peers.Images.pattern;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -78,18 +79,10 @@ class FailoverTest {
         fb = rig.faulty(img);
         a = e.addPath(path("a", 1, AccessState.OPTIMIZED), fa);
         b = e.addPath(path("b", 2, AccessState.OPTIMIZED), fb);
-        e.start().get(10, TimeUnit.SECONDS);
-        Await.until("both live", () -> a.state() == PathState.LIVE && b.state() == PathState.LIVE);
+        TestRig.startLive(e);
         c = new TestClient(e);
     }
 
-    private static byte[] pattern(int length, int seed) {
-        byte[] x = new byte[length];
-        for (int i = 0; i < length; i++) {
-            x[i] = (byte) (i * 13 + seed);
-        }
-        return x;
-    }
 
     /** Both paths down and unable to reconnect (but trying). */
     private void bothDown() {
@@ -104,11 +97,11 @@ class FailoverTest {
     @Test
     void aPathErrorFailsOverAndRequeues() throws Exception {
         start(fastConfig("failover"));
-        ok(c.write(0, pattern(8192, 1)));
+        ok(c.write(0, pattern(1, 8192)));
         assertEquals(1, fa.servedCount(BlockOp.WRITE));
         fa.failNext(BlockOp.READ, Action.PATH);
         Outcome r = ok(c.read(0, 8192));
-        assertArrayEquals(pattern(8192, 1), r.data());
+        assertArrayEquals(pattern(1, 8192), r.data());
         assertEquals(1, fb.servedCount(BlockOp.READ));
         assertEquals(2, r.request().attempts());
         Await.until("one failover", () -> e.failovers() == 1);
@@ -148,7 +141,7 @@ class FailoverTest {
     void targetErrorsReachTheClientUnchanged() throws Exception {
         start(fastConfig("target"));
         fa.failNext(BlockOp.WRITE, Action.TARGET, Errno.ENOSPC);
-        Outcome w = await(c.write(0, pattern(512, 2)));
+        Outcome w = await(c.write(0, pattern(2, 512)));
         assertFalse(w.ok());
         assertEquals(Errno.ENOSPC, w.errno());
         fa.failNext(BlockOp.READ, Action.TARGET, Errno.EINVAL);
@@ -186,7 +179,7 @@ class FailoverTest {
         Await.until("a back", () -> a.selectable());
 
         fa.failAlways(BlockOp.WRITE, Action.RETRY_SAME_PATH);
-        Outcome w = await(c.write(0, pattern(512, 3)));
+        Outcome w = await(c.write(0, pattern(3, 512)));
         assertEquals(Errno.EIO, w.errno());
         assertEquals(3, w.request().attempts());
         assertTrue(w.message().contains("gave up"), w.message());
@@ -198,7 +191,7 @@ class FailoverTest {
         bothDown();
         long t0 = System.nanoTime();
         CompletableFuture<Outcome> r = c.read(0, 512);
-        CompletableFuture<Outcome> w = c.write(0, pattern(512, 4));
+        CompletableFuture<Outcome> w = c.write(0, pattern(4, 512));
         Await.until("held", () -> e.held() == 2);
         Outcome o = await(r);
         long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
@@ -213,15 +206,15 @@ class FailoverTest {
     @Test
     void heldRequestsGoOutWhenAPathReturns() throws Exception {
         start(fastConfig("return"));
-        ok(c.write(0, pattern(4096, 5)));
+        ok(c.write(0, pattern(5, 4096)));
         bothDown();
         CompletableFuture<Outcome> r = c.read(0, 4096);
-        CompletableFuture<Outcome> w = c.write(8192, pattern(4096, 6));
+        CompletableFuture<Outcome> w = c.write(8192, pattern(6, 4096));
         Await.until("held", () -> e.held() == 2);
         fb.heal();
-        assertArrayEquals(pattern(4096, 5), ok(r).data());
+        assertArrayEquals(pattern(5, 4096), ok(r).data());
         ok(w);
-        assertArrayEquals(pattern(4096, 6), ok(c.read(8192, 4096)).data());
+        assertArrayEquals(pattern(6, 4096), ok(c.read(8192, 4096)).data());
         assertEquals(0, e.held());
     }
 
@@ -253,7 +246,7 @@ class FailoverTest {
         e.reinstatePath("b");
         Await.until("live again", () -> a.selectable() && b.selectable());
         bothDown();
-        CompletableFuture<Outcome> held = c.write(0, pattern(512, 7));
+        CompletableFuture<Outcome> held = c.write(0, pattern(7, 512));
         Await.until("held", () -> e.held() == 1);
         e.failPath("a");
         e.failPath("b");

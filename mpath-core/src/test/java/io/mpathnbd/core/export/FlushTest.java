@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mpathnbd.core.path.AccessState;
 import io.mpathnbd.core.path.Path;
-import io.mpathnbd.core.path.PathState;
 import io.mpathnbd.core.request.BlockFlags;
 import io.mpathnbd.core.request.BlockOp;
 import io.mpathnbd.core.support.Await;
@@ -18,7 +17,6 @@ import io.mpathnbd.core.support.TestClient;
 import io.mpathnbd.core.support.TestRig;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -60,8 +58,7 @@ class FlushTest {
             drivers.add(f);
             paths.add(e.addPath(path("p" + i, i + 1, AccessState.OPTIMIZED), f));
         }
-        e.start().get(10, TimeUnit.SECONDS);
-        Await.until("all live", () -> paths.stream().allMatch(p -> p.state() == PathState.LIVE));
+        TestRig.startLive(e);
         c = new TestClient(e);
     }
 

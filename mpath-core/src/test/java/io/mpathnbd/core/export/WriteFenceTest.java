@@ -4,6 +4,7 @@ import static io.mpathnbd.core.support.TestClient.await;
 import static io.mpathnbd.core.support.TestClient.ok;
 import static io.mpathnbd.core.support.TestRig.fastConfig;
 import static io.mpathnbd.core.support.TestRig.path;
+import static io.mpathnbd.testing.peers.Images.pattern;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -11,7 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mpathnbd.core.path.AccessState;
 import io.mpathnbd.core.path.Path;
-import io.mpathnbd.core.path.PathState;
 import io.mpathnbd.core.request.BlockOp;
 import io.mpathnbd.core.request.Errno;
 import io.mpathnbd.core.support.Await;
@@ -71,19 +71,11 @@ class WriteFenceTest {
         fa = rig.faulty(img).closeDelay(CLOSE_DELAY_MS);
         fb = rig.faulty(img);
         a = e.addPath(path("a", 1, AccessState.OPTIMIZED), fa);
-        Path b = e.addPath(path("b", 2, AccessState.OPTIMIZED), fb);
-        e.start().get(10, TimeUnit.SECONDS);
-        Await.until("both live", () -> a.state() == PathState.LIVE && b.state() == PathState.LIVE);
+        e.addPath(path("b", 2, AccessState.OPTIMIZED), fb);
+        TestRig.startLive(e);
         c = new TestClient(e);
     }
 
-    private static byte[] pattern(int length, int seed) {
-        byte[] x = new byte[length];
-        for (int i = 0; i < length; i++) {
-            x[i] = (byte) (i * 11 + seed);
-        }
-        return x;
-    }
 
     private static long servedAt(FaultInjectingDriver f, BlockOp op) {
         for (Served s : f.served()) {
@@ -98,7 +90,7 @@ class WriteFenceTest {
     void aTimedOutWriteWaitsForTheCloseAndTheFenceDelay() throws Exception {
         start(fastConfig("fence").withFenceDelay(Duration.ofMillis(FENCE_MS)));
         fa.failNext(BlockOp.WRITE, Action.HANG);
-        CompletableFuture<Outcome> w = c.write(65536, pattern(65536, 1));
+        CompletableFuture<Outcome> w = c.write(65536, pattern(1, 65536));
         Await.until("write hung on a", () -> fa.hungCount() == 1);
         FaultySession hungSession = fa.current();
         fa.timeoutHung();
@@ -118,7 +110,7 @@ class WriteFenceTest {
             f.seek(65536);
             f.readFully(onDisk);
         }
-        assertArrayEquals(pattern(65536, 1), onDisk);
+        assertArrayEquals(pattern(1, 65536), onDisk);
     }
 
     @Test
@@ -152,7 +144,7 @@ class WriteFenceTest {
     void aFencedWritePastItsDeadlineFails() throws Exception {
         start(fastConfig("late").withFenceDelay(Duration.ofMillis(400)).withNoPathTimeout(Duration.ofMillis(100)));
         fa.failNext(BlockOp.WRITE, Action.TIMEOUT);
-        Outcome o = await(c.write(0, pattern(512, 2)));
+        Outcome o = await(c.write(0, pattern(2, 512)));
         assertEquals(Errno.EIO, o.errno());
         assertTrue(o.message().contains("fenced"), o.message());
         assertEquals(0, fb.servedCount(BlockOp.WRITE), "an expired in-doubt write must not be sent anywhere");
@@ -162,7 +154,7 @@ class WriteFenceTest {
     void closingTheExportFailsFencedWrites() throws Exception {
         start(fastConfig("closing").withFenceDelay(Duration.ofSeconds(5)));
         fa.failNext(BlockOp.WRITE, Action.TIMEOUT);
-        CompletableFuture<Outcome> w = c.write(0, pattern(512, 3));
+        CompletableFuture<Outcome> w = c.write(0, pattern(3, 512));
         Await.until("fenced", () -> e.fenced() == 1);
         e.close().get(5, TimeUnit.SECONDS);
         assertEquals(Errno.ESHUTDOWN, await(w).errno());

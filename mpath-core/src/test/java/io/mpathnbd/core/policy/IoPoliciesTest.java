@@ -11,10 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.mpathnbd.core.export.Export;
 import io.mpathnbd.core.path.AccessState;
 import io.mpathnbd.core.path.Path;
-import io.mpathnbd.core.path.PathState;
 import io.mpathnbd.core.request.BlockOp;
 import io.mpathnbd.core.request.BlockRequest;
-import io.mpathnbd.core.support.Await;
 import io.mpathnbd.core.support.TestRig;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
@@ -53,13 +51,10 @@ class IoPoliciesTest {
     /** Live paths named p0.. with the given access states and distances. */
     private Path[] paths(AccessState[] access, int[] distance) throws Exception {
         Export e = rig.export(fastConfig("e" + System.nanoTime()));
-        List<Path> list = new ArrayList<>();
         for (int i = 0; i < access.length; i++) {
-            list.add(e.addPath(path("p" + i, distance[i], access[i]), rig.fileDriver(img)));
+            e.addPath(path("p" + i, distance[i], access[i]), rig.fileDriver(img));
         }
-        e.start().get(10, TimeUnit.SECONDS);
-        Await.until("all live", () -> list.stream().allMatch(p -> p.state() == PathState.LIVE));
-        return e.paths().toArray(new Path[0]);
+        return TestRig.startLive(e).paths().toArray(new Path[0]);
     }
 
     private Path[] optimized(int n) throws Exception {

@@ -9,6 +9,7 @@ import io.mpathnbd.core.export.FailbackMode;
 import io.mpathnbd.core.observe.ExportObserver;
 import io.mpathnbd.core.path.AccessState;
 import io.mpathnbd.core.path.PathConfig;
+import io.mpathnbd.core.path.PathState;
 import io.mpathnbd.file.FileDriverFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -77,6 +78,13 @@ public final class TestRig implements AutoCloseable {
     public Export export(ExportConfig config, ExportObserver observer) {
         Export e = new Export(config, observer, loops);
         exports.add(e);
+        return e;
+    }
+
+    /** Starts the export; returns once it is ready and every one of its paths is live. */
+    public static Export startLive(Export e) throws Exception {
+        e.start().get(10, TimeUnit.SECONDS);
+        Await.until("all paths of " + e + " live", () -> e.paths().stream().allMatch(p -> p.state() == PathState.LIVE));
         return e;
     }
 

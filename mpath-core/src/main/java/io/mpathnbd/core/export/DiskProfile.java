@@ -1,0 +1,243 @@
+package io.mpathnbd.core.export;
+
+import io.mpathnbd.core.backend.BackendInfo;
+import io.mpathnbd.core.backend.Capability;
+import io.mpathnbd.core.path.Path;
+import io.mpathnbd.core.path.PathState;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The disk as the export advertises it to clients: size, identity, capabilities and block sizes.
+ *
+ * <p>Every new session of a path is admitted here first: it must reach the same disk (size, identity) and, once the
+ * export has advertised, be able to do all of what was advertised. The advertisement is pinned once the paths that
+ * can connect have been admitted: when every path has tried once, or, after the first one, at the latest when the
+ * others' connect timeouts have run out (a slow but healthy path is not shut out by a weaker advertisement). Decided
+ * under this object's lock, read without it.
+ */
+final class DiskProfile {
+    private static final Logger LOG = LoggerFactory.getLogger(Export.class); // log lines read as the export's
+    /** Lower bound of the wait for the other configured paths after the first is admitted. */
+    static final long READY_GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** Capabilities that describe a restriction or a property rather than an ability: united, not intersected. */
+    private static final int UNITED_CAPABILITIES = Capability.READ_ONLY | Capability.ROTATIONAL;
+
+    private final ExportConfig config;
+    private final PathSet paths;
+    private final Timers timers;
+    private final CompletableFuture<Void> readyFuture = new CompletableFuture<>();
+
+    private volatile boolean ready;
+    private volatile long size;
+    private volatile int capabilities;
+    private volatile int minBlockSize = 1;
+    private volatile int preferredBlockSize = 4096;
+    private volatile int maxPayload;
+    private volatile String identity;
+
+    // guarded by this
+    private final Map<Path, BackendInfo> admitted = new IdentityHashMap<>();
+    private long firstSize = -1;
+    private boolean identityFixed;
+    private boolean graceScheduled;
+
+    DiskProfile(ExportConfig config, PathSet paths, Timers timers) {
+        this.config = config;
+        this.paths = paths;
+        this.timers = timers;
+        this.identity = config.expectedIdentity();
+    }
+
+    boolean ready() {
+        return ready;
+    }
+
+    long size() {
+        return size;
+    }
+
+    int capabilities() {
+        return capabilities;
+    }
+
+    int minBlockSize() {
+        return minBlockSize;
+    }
+
+    int preferredBlockSize() {
+        return preferredBlockSize;
+    }
+
+    int maxPayload() {
+        return maxPayload;
+    }
+
+    String identity() {
+        return identity;
+    }
+
+    /** Completes when the profile is pinned, exceptionally if the export closes first. */
+    CompletableFuture<Void> whenReady() {
+        return readyFuture.copy();
+    }
+
+    void abandon() {
+        readyFuture.completeExceptionally(
+                new IllegalStateException("export " + config.name() + " closed before it was ready"));
+    }
+
+    // ------------------------------------------------------------ admission
+
+    /** Null to accept a path's new session, else why it is refused. */
+    synchronized String admit(Path path, BackendInfo info) {
+        long expectedSize = ready ? size : firstSize;
+        if (expectedSize >= 0 && info.size() != expectedSize) {
+            return "size mismatch: path reports " + info.size() + " bytes, the export's size is " + expectedSize
+                    + " bytes (a different disk?)";
+        }
+        String expectedId = config.expectedIdentity() != null ? config.expectedIdentity() : identity;
+        if (expectedId != null && !expectedId.equals(info.identity())) {
+            return "identity mismatch: path reports "
+                    + (info.identity() == null ? "no identity" : "'" + info.identity() + "'")
+                    + ", expected '" + expectedId + "'"
+                    + (config.expectedIdentity() != null ? " (configured)" : " (first path's)");
+        }
+        if (ready) {
+            String lacking = lacking(info);
+            if (lacking != null) {
+                return lacking;
+            }
+        }
+        if (firstSize < 0) {
+            firstSize = info.size();
+        }
+        if (!identityFixed) {
+            identityFixed = true;
+            if (config.expectedIdentity() == null) {
+                identity = info.identity();
+            }
+        }
+        admitted.put(path, info);
+        return null;
+    }
+
+    /** What a late path lacks of what the export already advertises, or null. */
+    private String lacking(BackendInfo info) {
+        int pinned = capabilities & ~(UNITED_CAPABILITIES | Capability.MULTI_CONN);
+        int missing = pinned & ~info.capabilities();
+        if (missing != 0) {
+            return "lacks capabilities the export already advertises: " + Capability.describe(missing)
+                    + " (path has: " + Capability.describe(info.capabilities()) + ")";
+        }
+        if (!Capability.has(capabilities, Capability.READ_ONLY) && info.has(Capability.READ_ONLY)) {
+            return "read-only, but the export is advertised writable";
+        }
+        if (info.minBlockSize() > minBlockSize) {
+            return "minimum block size " + info.minBlockSize() + " is larger than the advertised " + minBlockSize;
+        }
+        if (info.maxPayload() < maxPayload) {
+            return "maximum payload " + info.maxPayload() + " is smaller than the advertised " + maxPayload;
+        }
+        return null;
+    }
+
+    /** A removed path no longer counts. */
+    synchronized void forget(Path path) {
+        admitted.remove(path);
+    }
+
+    // ------------------------------------------------------------ pinning
+
+    /**
+     * Pins the profile if every path has tried once; else starts the grace timer (once). Call after every path event,
+     * and {@link #announce()} if this returns true.
+     *
+     * @return true if the profile was pinned now
+     */
+    synchronized boolean settle() {
+        if (ready || !paths.started() || admitted.isEmpty() || paths.closed()) {
+            return false;
+        }
+        for (Path m : paths.snapshot()) {
+            PathState s = m.state();
+            if (!m.attempted() && s != PathState.DISABLED && s != PathState.REMOVED && !m.removing()) {
+                if (!graceScheduled) {
+                    graceScheduled = true;
+                    timers.schedule(this::graceEnded, graceNanos());
+                }
+                return false;
+            }
+        }
+        pin();
+        return true;
+    }
+
+    /** Long enough for every configured path to finish its first attempt: the longest connect timeout. */
+    private long graceNanos() {
+        long grace = READY_GRACE_NANOS;
+        for (Path m : paths.snapshot()) {
+            grace = Math.max(grace, m.config().driverOptions().connectTimeout().toNanos());
+        }
+        return grace;
+    }
+
+    private void graceEnded() {
+        synchronized (this) {
+            if (ready || paths.closed() || admitted.isEmpty()) {
+                return;
+            }
+            pin();
+        }
+        announce();
+    }
+
+    /**
+     * The intersection of what the admitted paths can do (restrictions such as read-only united), the strictest block
+     * sizes. Lock held.
+     *
+     * <p>MULTI_CONN is advertised exactly when FLUSH is. A client may write through one connection and flush through
+     * another; all its connections reach this one export, whose FLUSH goes to every path that completed writes since
+     * its last flush (see {@link FlushFanout}), and a backend session's FLUSH covers every write made through that
+     * session. So a FLUSH covers all writes completed before it, whatever the connection, which is what MULTI_CONN
+     * promises.
+     */
+    private void pin() {
+        int and = ~0;
+        int or = 0;
+        int min = 1;
+        int preferred = 1;
+        int max = Integer.MAX_VALUE;
+        for (BackendInfo i : admitted.values()) {
+            and &= i.capabilities();
+            or |= i.capabilities();
+            min = Math.max(min, Math.max(1, i.minBlockSize()));
+            preferred = Math.max(preferred, i.preferredBlockSize());
+            max = Math.min(max, i.maxPayload() > 0 ? i.maxPayload() : Integer.MAX_VALUE);
+        }
+        int caps = (and & ~(UNITED_CAPABILITIES | Capability.MULTI_CONN)) | (or & UNITED_CAPABILITIES);
+        if (Capability.has(caps, Capability.FLUSH)) {
+            caps |= Capability.MULTI_CONN;
+        }
+        max = Math.max(max, min);
+        preferred = Math.min(Math.max(preferred, min), max);
+        size = firstSize;
+        capabilities = caps;
+        minBlockSize = min;
+        preferredBlockSize = preferred;
+        maxPayload = max;
+        ready = true;
+    }
+
+    /** Logs the pinned profile and completes {@link #whenReady()}. */
+    void announce() {
+        LOG.info("export {}: ready: {} bytes, {}, block sizes {}/{}/{}, {} of {} paths live{}", config.name(), size,
+                Capability.describe(capabilities), minBlockSize, preferredBlockSize, maxPayload, paths.liveCount(),
+                paths.snapshot().length, identity != null ? ", identity " + identity : "");
+        readyFuture.complete(null);
+    }
+}
