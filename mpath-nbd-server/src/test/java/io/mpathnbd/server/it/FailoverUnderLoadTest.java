@@ -63,9 +63,10 @@ class FailoverUnderLoadTest {
     void hungBackendIsInvisibleToTheClient(@TempDir Path dir) throws Exception {
         Tools.require("nbdkit", "fio");
         Path image = Images.sparse(dir, "disk.img", SIZE);
+        Nbdkit a = Nbdkit.builder().dir(dir.resolve("a")).file(image).start();
         Nbdkit b = Nbdkit.builder().dir(dir.resolve("b")).pause().file(image).start();
-        try (Nbdkit a = Nbdkit.builder().dir(dir.resolve("a")).file(image).start();
-                GatewayRig rig = GatewayRig.start("  iopolicy: round-robin\n", List.of(a.uri(), b.uri()))) {
+        try (GatewayRig rig = GatewayRig.start("  iopolicy: round-robin\n", List.of(a.uri(), b.uri()))) {
+            int portA = a.port();
             int portB = b.port();
             Process fio = startFio(dir, rig.uri(), 14);
             Thread.sleep(2000);
@@ -73,13 +74,20 @@ class FailoverUnderLoadTest {
             a.stop();
             Thread.sleep(3000);
             a.cont();
+            // nbdkit 1.32 can abort (raw_send_socket assertion) when it resumes onto connections the gateway reset
+            // meanwhile; then it is restarted, as an operator would. Either way the client must see no error.
+            Thread.sleep(500);
+            if (!a.isAlive()) {
+                LOG.info("nbdkit a exited after SIGCONT; restarting it");
+                a.close();
+                a = Nbdkit.builder().dir(dir.resolve("a2")).port(portA).file(image).start();
+            }
             rig.awaitState(0, PathState.LIVE, Duration.ofSeconds(10));
             Thread.sleep(1000);
             LOG.info("hanging backend b with the pause filter");
             b.pause();
             Thread.sleep(3000);
-            // nbdkit 1.32 aborts (raw_send_socket assertion) when resumed after the gateway reset the hung
-            // connection, so the hung backend is replaced instead of resumed, as an operator would restart it
+            // resuming has the same nbdkit abort, so the paused backend is replaced instead
             b.kill();
             b.close();
             b = Nbdkit.builder().dir(dir.resolve("b2")).port(portB).file(image).start();
@@ -91,6 +99,7 @@ class FailoverUnderLoadTest {
             assertTrue(rig.export().failovers() >= 2, "two failovers expected: " + rig.export().failovers());
             rig.awaitAllLive(Duration.ofSeconds(10));
         } finally {
+            a.close();
             b.close();
         }
     }
