@@ -2,6 +2,7 @@ package io.mpathnbd.nbd.protocol;
 
 import io.mpathnbd.core.request.Extents;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import java.util.List;
@@ -9,19 +10,22 @@ import java.util.List;
 /**
  * Client side of the transmission phase: decodes simple replies ({@link NbdSimpleReply}) and structured reply chunks
  * ({@link NbdChunk} subclasses). A simple reply does not say how much data follows, so the {@link ReadLengthLookup}
- * is asked for every simple reply: a successful READ carries that many bytes (a retained slice of the receive
- * buffer), an unknown cookie is a protocol error. Chunks are checked against the spec (lengths per type, nonzero
- * errors and extent lengths, error message lengths that fit); OFFSET_DATA data is a retained slice, BLOCK_STATUS
- * becomes {@link Extents}, error messages are decoded leniently and cut at {@link NbdConstants#MAX_STRING} bytes, and
- * other types come out as {@link NbdUnknownChunk} (for one with bit 15 set the error prefix is checked first). A chunk
- * longer than {@code maxPayload} plus {@link #CHUNK_OVERHEAD} is refused before it is buffered. Every violation throws
- * {@link NbdProtocolException} and discards the rest of the stream: the owner must drop the connection.
+ * is asked for every simple reply: a successful READ carries that many bytes, an unknown cookie is a protocol error.
+ * Chunks are checked against the spec (lengths per type, nonzero errors and extent lengths, error message lengths that
+ * fit); BLOCK_STATUS becomes {@link Extents}, error messages are decoded leniently and cut at
+ * {@link NbdConstants#MAX_STRING} bytes, and other types come out as {@link NbdUnknownChunk} (for one with bit 15 set
+ * the error prefix is checked first). A chunk longer than {@code maxPayload} plus {@link #CHUNK_OVERHEAD} is refused
+ * before it is buffered. Every violation throws {@link NbdProtocolException} and discards the rest of the stream: the
+ * owner must drop the connection.
+ *
+ * <p>READ and OFFSET_DATA data are gathered as they arrive by a {@link PayloadCollector}: retained slices of the
+ * receive buffers, never a copy of a large payload, and the cumulation never has to hold (and re-copy) a whole reply.
  */
 public final class NbdReplyDecoder extends ByteToMessageDecoder {
     /** Room beyond maxPayload for a chunk's own fields: OFFSET_DATA's offset, an error chunk's longest message. */
     public static final int CHUNK_OVERHEAD = 16 + NbdConstants.MAX_STRING;
 
-    private enum State { MAGIC, READ_DATA, CHUNK_PAYLOAD, FAILED }
+    private enum State { MAGIC, READ_DATA, OFFSET_DATA, CHUNK_PAYLOAD, FAILED }
 
     private final ReadLengthLookup lookup;
     private final int maxPayload;
@@ -31,6 +35,10 @@ public final class NbdReplyDecoder extends ByteToMessageDecoder {
     private int chunkFlags;
     private int chunkType;
     private int dataLength;
+    private long dataOffset;
+    /** The header being received; holds at most a chunk header plus the OFFSET_DATA offset. Heap, not pooled. */
+    private final ByteBuf header = Unpooled.wrappedBuffer(new byte[32]).clear();
+    private final PayloadCollector payload = new PayloadCollector();
 
     public NbdReplyDecoder(ReadLengthLookup lookup, int maxPayload) {
         if (maxPayload < 0) {
@@ -47,19 +55,22 @@ public final class NbdReplyDecoder extends ByteToMessageDecoder {
         while (true) {
             switch (state) {
                 case MAGIC:
-                    if (in.readableBytes() < 4) {
+                    if (!fill(in, 4)) {
                         return;
                     }
-                    int magic = in.getInt(in.readerIndex());
+                    int magic = header.getInt(0);
                     if (magic == NbdConstants.SIMPLE_REPLY_MAGIC) {
-                        if (!simpleHeader(in, out)) {
+                        if (!fill(in, NbdConstants.SIMPLE_REPLY_HEADER_LENGTH)) {
                             return;
                         }
-                        if (state == State.MAGIC) {
+                        if (simpleHeader(in, out)) {
                             return;
                         }
                     } else if (magic == NbdConstants.STRUCTURED_REPLY_MAGIC) {
-                        if (!chunkHeader(in)) {
+                        if (!chunkHeader(in, out)) {
+                            return;
+                        }
+                        if (state == State.MAGIC) {
                             return;
                         }
                     } else {
@@ -67,11 +78,18 @@ public final class NbdReplyDecoder extends ByteToMessageDecoder {
                     }
                     break;
                 case READ_DATA:
-                    if (in.readableBytes() < dataLength) {
+                    if (!payload.take(ctx.alloc(), in)) {
                         return;
                     }
                     state = State.MAGIC;
-                    out.add(new NbdSimpleReply(0, cookie, in.readRetainedSlice(dataLength)));
+                    out.add(new NbdSimpleReply(0, cookie, payload.finish(ctx.alloc())));
+                    return;
+                case OFFSET_DATA:
+                    if (!payload.take(ctx.alloc(), in)) {
+                        return;
+                    }
+                    state = State.MAGIC;
+                    out.add(new NbdOffsetDataChunk(chunkFlags, cookie, dataOffset, payload.finish(ctx.alloc())));
                     return;
                 case CHUNK_PAYLOAD:
                     if (in.readableBytes() < dataLength) {
@@ -88,14 +106,33 @@ public final class NbdReplyDecoder extends ByteToMessageDecoder {
         }
     }
 
-    /** Consumes a simple reply header if complete; emits the reply at once unless READ data follows. */
-    private boolean simpleHeader(ByteBuf in, List<Object> out) {
-        if (in.readableBytes() < NbdConstants.SIMPLE_REPLY_HEADER_LENGTH) {
-            return false;
+    @Override
+    protected void handlerRemoved0(ChannelHandlerContext ctx) {
+        payload.discard();
+    }
+
+    /**
+     * Makes {@link #header} hold its first {@code need} bytes, moving them out of {@code in}: a header split between
+     * two receive buffers then never makes the cumulation merge (copy) the second one. False when they have not all
+     * arrived yet ({@code in} is drained).
+     */
+    private boolean fill(ByteBuf in, int need) {
+        int missing = need - header.writerIndex();
+        if (missing <= 0) {
+            return true;
         }
-        int base = in.readerIndex();
-        int error = in.getInt(base + 4);
-        long c = in.getLong(base + 8);
+        int n = Math.min(missing, in.readableBytes());
+        in.readBytes(header, n);
+        return n == missing;
+    }
+
+    /**
+     * Handles a complete simple reply header. Returns true when the reply is emitted (no data follows), false when its
+     * READ data is awaited next.
+     */
+    private boolean simpleHeader(ByteBuf in, List<Object> out) {
+        int error = header.getInt(4);
+        long c = header.getLong(8);
         int expected = lookup.expectedReadLength(c);
         if (expected < 0) {
             throw fail(in, "simple reply for unknown cookie " + Long.toUnsignedString(c));
@@ -103,33 +140,49 @@ public final class NbdReplyDecoder extends ByteToMessageDecoder {
         if (expected > maxPayload) {
             throw fail(in, "pending READ of " + expected + " bytes exceeds the limit of " + maxPayload);
         }
-        in.skipBytes(NbdConstants.SIMPLE_REPLY_HEADER_LENGTH);
+        header.clear();
         if (error != 0 || expected == 0) {
             out.add(new NbdSimpleReply(error, c));
             return true;
         }
         cookie = c;
-        dataLength = expected;
+        payload.start(expected);
         state = State.READ_DATA;
-        return true;
+        return false;
     }
 
-    /** Consumes a chunk header if complete, after checking its length against the limit. */
-    private boolean chunkHeader(ByteBuf in) {
-        if (in.readableBytes() < NbdConstants.STRUCTURED_REPLY_HEADER_LENGTH) {
+    /**
+     * Consumes a chunk header (for OFFSET_DATA including the data offset) if complete, after checking its length
+     * against the limit. A chunk without payload is emitted at once.
+     */
+    private boolean chunkHeader(ByteBuf in, List<Object> out) {
+        if (!fill(in, NbdConstants.STRUCTURED_REPLY_HEADER_LENGTH)) {
             return false;
         }
-        int base = in.readerIndex();
-        long length = in.getUnsignedInt(base + 16);
+        long length = header.getUnsignedInt(16);
         if (length > maxChunkLength) {
             throw fail(in, "reply chunk of " + length + " bytes exceeds the limit of " + maxChunkLength);
         }
-        chunkFlags = in.getUnsignedShort(base + 4);
-        chunkType = in.getUnsignedShort(base + 6);
-        cookie = in.getLong(base + 8);
+        chunkFlags = header.getUnsignedShort(4);
+        chunkType = header.getUnsignedShort(6);
+        cookie = header.getLong(8);
         dataLength = (int) length;
         checkLength(in, dataLength);
-        in.skipBytes(NbdConstants.STRUCTURED_REPLY_HEADER_LENGTH);
+        if (chunkType == NbdConstants.REPLY_TYPE_OFFSET_DATA) {
+            if (!fill(in, NbdConstants.STRUCTURED_REPLY_HEADER_LENGTH + 8)) {
+                return false;
+            }
+            dataOffset = header.getLong(NbdConstants.STRUCTURED_REPLY_HEADER_LENGTH);
+            header.clear();
+            payload.start(dataLength - 8);
+            state = State.OFFSET_DATA;
+            return true;
+        }
+        header.clear();
+        if (dataLength == 0) {
+            out.add(chunk(in));
+            return true;
+        }
         state = State.CHUNK_PAYLOAD;
         return true;
     }
@@ -179,9 +232,6 @@ public final class NbdReplyDecoder extends ByteToMessageDecoder {
         switch (chunkType) {
             case NbdConstants.REPLY_TYPE_NONE:
                 return new NbdNoneChunk(cookie);
-            case NbdConstants.REPLY_TYPE_OFFSET_DATA:
-                long dataOffset = in.readLong();
-                return new NbdOffsetDataChunk(chunkFlags, cookie, dataOffset, in.readRetainedSlice(len - 8));
             case NbdConstants.REPLY_TYPE_OFFSET_HOLE:
                 long holeOffset = in.readLong();
                 int holeSize = in.readInt();
@@ -246,6 +296,7 @@ public final class NbdReplyDecoder extends ByteToMessageDecoder {
 
     private NbdProtocolException fail(ByteBuf in, String message) {
         state = State.FAILED;
+        payload.discard();
         in.skipBytes(in.readableBytes());
         return new NbdProtocolException(message);
     }

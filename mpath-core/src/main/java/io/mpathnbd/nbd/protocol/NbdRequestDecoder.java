@@ -1,15 +1,18 @@
 package io.mpathnbd.nbd.protocol;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import java.util.List;
 
 /**
- * Decodes transmission requests ({@link NbdRequest}). A WRITE payload is a retained slice of the receive buffer, not
- * a copy. A WRITE longer than {@code maxPayload} has its payload skipped as it arrives (never buffered); once it has
- * gone by, an {@link NbdRequest#isOversized()} request with the received header and an empty payload is emitted, so the
- * handler can answer an error and keep the connection. A bad request magic throws {@link NbdProtocolException} and
+ * Decodes transmission requests ({@link NbdRequest}). A WRITE payload is gathered as it arrives by a
+ * {@link PayloadCollector}: a retained slice of the receive buffer, or a composite of slices when it spans several,
+ * never a copy of a large piece; the cumulation never has to hold (and re-copy) a whole request. A WRITE longer than
+ * {@code maxPayload} has its payload skipped as it arrives (never buffered); once it has gone by, an
+ * {@link NbdRequest#isOversized()} request with the received header and an empty payload is emitted, so the handler
+ * can answer an error and keep the connection. A bad request magic throws {@link NbdProtocolException} and
  * everything after it is discarded: the stream cannot be resynchronised.
  */
 public final class NbdRequestDecoder extends ByteToMessageDecoder {
@@ -23,6 +26,9 @@ public final class NbdRequestDecoder extends ByteToMessageDecoder {
     private long offset;
     private int length;
     private long toSkip;
+    /** The header being received. Heap, not pooled: it lives as long as the decoder. */
+    private final ByteBuf header = Unpooled.wrappedBuffer(new byte[NbdConstants.REQUEST_HEADER_LENGTH]).clear();
+    private final PayloadCollector payload = new PayloadCollector();
 
     public NbdRequestDecoder(int maxPayload) {
         if (maxPayload < 0) {
@@ -36,21 +42,21 @@ public final class NbdRequestDecoder extends ByteToMessageDecoder {
         while (true) {
             switch (state) {
                 case HEADER:
-                    if (in.readableBytes() < NbdConstants.REQUEST_HEADER_LENGTH) {
+                    if (!fillHeader(in)) {
                         return;
                     }
-                    int magic = in.getInt(in.readerIndex());
+                    int magic = header.getInt(0);
                     if (magic != NbdConstants.REQUEST_MAGIC) {
                         state = State.FAILED;
                         in.skipBytes(in.readableBytes());
                         throw new NbdProtocolException("bad request magic 0x" + Integer.toHexString(magic));
                     }
-                    in.skipBytes(4);
-                    int f = in.readUnsignedShort();
-                    int type = in.readUnsignedShort();
-                    long c = in.readLong();
-                    long o = in.readLong();
-                    int len = in.readInt();
+                    int f = header.getUnsignedShort(4);
+                    int type = header.getUnsignedShort(6);
+                    long c = header.getLong(8);
+                    long o = header.getLong(16);
+                    int len = header.getInt(24);
+                    header.clear();
                     if (type != NbdConstants.CMD_WRITE || len == 0) {
                         out.add(new NbdRequest(f, type, c, o, len));
                         return;
@@ -63,16 +69,17 @@ public final class NbdRequestDecoder extends ByteToMessageDecoder {
                         toSkip = Integer.toUnsignedLong(len);
                         state = State.SKIP_PAYLOAD;
                     } else {
+                        payload.start(len);
                         state = State.PAYLOAD;
                     }
                     break;
                 case PAYLOAD:
-                    if (in.readableBytes() < length) {
+                    if (!payload.take(ctx.alloc(), in)) {
                         return;
                     }
                     state = State.HEADER;
                     out.add(new NbdRequest(flags, NbdConstants.CMD_WRITE, cookie, offset, length,
-                            in.readRetainedSlice(length)));
+                            payload.finish(ctx.alloc())));
                     return;
                 case SKIP_PAYLOAD:
                     int skip = (int) Math.min(toSkip, in.readableBytes());
@@ -90,5 +97,21 @@ public final class NbdRequestDecoder extends ByteToMessageDecoder {
                     return;
             }
         }
+    }
+
+    @Override
+    protected void handlerRemoved0(ChannelHandlerContext ctx) {
+        payload.discard();
+    }
+
+    /**
+     * Moves the request header out of {@code in} into {@link #header}; false while it is incomplete ({@code in} is
+     * drained). A header split between receive buffers thus never makes the cumulation merge (copy) the next one.
+     */
+    private boolean fillHeader(ByteBuf in) {
+        int missing = NbdConstants.REQUEST_HEADER_LENGTH - header.writerIndex();
+        int n = Math.min(missing, in.readableBytes());
+        in.readBytes(header, n);
+        return n == missing;
     }
 }

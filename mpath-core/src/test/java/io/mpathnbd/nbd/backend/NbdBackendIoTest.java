@@ -6,7 +6,6 @@ import static io.mpathnbd.nbd.backend.BackendHarness.submit;
 import static io.mpathnbd.nbd.backend.BackendHarness.write;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -172,8 +171,9 @@ class NbdBackendIoTest {
             assertTrue(sparse.data() instanceof CompositeByteBuf, "several chunks are joined without copying: "
                     + sparse.data().getClass());
             assertArrayEquals(expected, sparse.bytes());
+            // DF: one chunk, passed on as it is (its data may itself be a composite of receive buffers: the reply
+            // decoder gathers a payload spanning several socket reads without copying it)
             BackendHarness.Outcome df = run(s, BlockOp.READ, BlockFlags.DF, MIB, 4 * MIB).assertOk();
-            assertFalse(df.data() instanceof CompositeByteBuf, "DF: one chunk, passed on as it is");
             assertArrayEquals(expected, df.bytes(), "DF: the same data in one chunk");
         }
     }
