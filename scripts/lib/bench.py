@@ -1,4 +1,5 @@
-"""fio benchmarks of the gateway against direct access and nbdkit's nbd proxy (driven by scripts/bench)."""
+"""Benchmarks of the gateway (driven by scripts/bench): fio throughput against direct access and nbdkit's nbd proxy,
+failover, two slow paths against one, many connections and exports, and the JMH micro-benchmarks. See BENCHMARKS.md."""
 import argparse
 import json
 import os
@@ -13,7 +14,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-JAR = ROOT / "mpath-nbd-server/target/mpath-nbd.jar"
+JAR = Path(os.environ.get("MPATH_BENCH_JAR") or
+           ROOT / "mpath-nbd-server" / os.environ.get("MPATH_BUILD_DIR", "target") / "mpath-nbd.jar").resolve()
+
+# the gateway's JVM in every mode unless a mode says otherwise (kept fixed so results stay comparable)
+GATEWAY_JVM = ["-XX:+UseParallelGC", "-Xms256m", "-Xmx1g"]
 
 PROFILES = {
     "randread-4k-qd16": dict(rw="randread", bs="4k", iodepth=16),
@@ -69,8 +74,11 @@ class Rig:
         port = port or free_port()
         cmd = ["nbdkit", "-f", "-i", "127.0.0.1", "-p", str(port)]
         if self.delay:
-            cmd += ["--filter=delay", f"delay-read={self.delay}", f"delay-write={self.delay}"]
+            cmd.append("--filter=delay")
+        # filter parameters go after the plugin, like the plugin's own
         cmd += ["file", f"file={self.image}"]
+        if self.delay:
+            cmd += [f"delay-read={self.delay}", f"delay-write={self.delay}"]
         return self.spawn(name, cmd, port), port
 
     def nbd_server(self, name):
@@ -93,21 +101,25 @@ class Rig:
         self.spawn("nbdkit-proxy", cmd, port)
         return port
 
-    def gateway(self, exports, policy, io_timeout="5s", extra=""):
+    def gateway(self, exports, policy, io_timeout="5s", extra="", jar=JAR, name="gateway", jvm=None):
+        """exports: name -> list of path URIs, or name -> dict(paths=[...], iopolicy=...) for a per-export policy."""
         nbd_port, admin_port = free_port(), free_port()
         lines = [f"listen: 127.0.0.1:{nbd_port}", f"admin: 127.0.0.1:{admin_port}", "defaults:",
                  f"  iopolicy: {policy}", f"  io-timeout: {io_timeout}", "  reconnect-min: 50ms",
                  "  reconnect-max: 500ms", "  fence-delay: 100ms", extra, "exports:"]
-        for name, uris in exports.items():
-            lines.append(f"  - name: {name}")
+        for export, spec in exports.items():
+            uris = spec["paths"] if isinstance(spec, dict) else spec
+            lines.append(f"  - name: {export}")
+            if isinstance(spec, dict) and spec.get("iopolicy"):
+                lines.append(f"    iopolicy: {spec['iopolicy']}")
             lines.append("    paths:")
             lines += [f"      - {u}" for u in uris]
-        cfg = self.work / "gateway.yaml"
+        cfg = self.work / f"{name}.yaml"
         cfg.write_text("\n".join(l for l in lines if l) + "\n")
         java = os.environ.get("JAVA", "java")
-        cmd = [java, "-XX:+UseParallelGC", "-Xms256m", "-Xmx1g", "-jar", str(JAR), "serve", "--config", str(cfg)]
+        cmd = [java, *(jvm or GATEWAY_JVM), "-jar", str(jar), "serve", "--config", str(cfg)]
         env = dict(os.environ, MPATH_LOG_LEVEL=os.environ.get("MPATH_LOG_LEVEL", "INFO"))
-        self.spawn("gateway", cmd, nbd_port, env=env)
+        self.gateway_proc = self.spawn(name, cmd, nbd_port, env=env)
         wait_ready(admin_port, list(exports))
         return nbd_port, admin_port
 
@@ -170,7 +182,7 @@ def median_of(runs, key):
 
 
 def throughput(args):
-    work = Path(tempfile.mkdtemp(prefix="mpath-bench-", dir=args.workdir))
+    work = Path(tempfile.mkdtemp(prefix="mpath-bench-", dir=args.workdir)).resolve()
     rig = Rig(work, args.size_mib)
     try:
         direct_port = rig.nbd_server("nbd-server-direct")
@@ -187,6 +199,14 @@ def throughput(args):
             "gateway-1path": f"nbd://127.0.0.1:{gw_port}/one",
             "gateway-2paths": f"nbd://127.0.0.1:{gw_port}/two",
         }
+        if args.compare_jar:
+            # a second gateway from another build (e.g. before a change), measured in the same interleaved rounds
+            base_port, _ = rig.gateway(
+                {"one": [f"nbd://127.0.0.1:{srv_port}/disk"],
+                 "two": [f"nbd://127.0.0.1:{srv_port}/disk", f"nbd://127.0.0.1:{srv2_port}/disk"]},
+                args.policy, jar=Path(args.compare_jar), name="compare-gateway")
+            targets["compare-1path"] = f"nbd://127.0.0.1:{base_port}/one"
+            targets["compare-2paths"] = f"nbd://127.0.0.1:{base_port}/two"
         results = {p: {t: [] for t in targets} for p in args.profiles}
         for rnd in range(args.rounds):
             for profile in args.profiles:
@@ -230,7 +250,7 @@ def report(args, results, work):
 
 def failover(args):
     """fio QD16 with verification over two paths while one backend is killed/restarted, then while one hangs."""
-    work = Path(tempfile.mkdtemp(prefix="mpath-failover-", dir=args.workdir))
+    work = Path(tempfile.mkdtemp(prefix="mpath-failover-", dir=args.workdir)).resolve()
     rig = Rig(work, args.size_mib)
     try:
         a, port_a = rig.nbdkit_file("nbdkit-a")
@@ -294,22 +314,329 @@ def during(uri, prof, args, verify, event, admin_port):
     return box["r"]
 
 
+MODES = ["throughput", "failover", "paths", "scale", "jmh"]
+
+
+def write_results(args, name, text, data=None):
+    out = Path(args.results).with_name(name)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    if data is not None:
+        out.with_suffix(".json").write_text(json.dumps(data, indent=2))
+    print(f"results written to {out}")
+
+
+# ---------------------------------------------------------------- paths: two slow paths against one
+
+def paths(args):
+    """Two backends that each add latency (nbdkit's delay filter): QD64 IOPS of one path vs two paths, per policy."""
+    work = Path(tempfile.mkdtemp(prefix="mpath-paths-", dir=args.workdir)).resolve()
+    rig = Rig(work, args.size_mib, delay=args.delay)
+    try:
+        _, port_a = rig.nbdkit_file("nbdkit-a")
+        _, port_b = rig.nbdkit_file("nbdkit-b")
+        a, b = f"nbd://127.0.0.1:{port_a}/", f"nbd://127.0.0.1:{port_b}/"
+        gw_port, _ = rig.gateway({"one": [a],
+                                  "two-queue-depth": dict(paths=[a, b], iopolicy="queue-depth"),
+                                  "two-round-robin": dict(paths=[a, b], iopolicy="round-robin")}, args.policy)
+        targets = {"one-path": "one", "two-paths-queue-depth": "two-queue-depth",
+                   "two-paths-round-robin": "two-round-robin"}
+        prof = dict(rw=args.rw, bs="4k", iodepth=args.qd)
+        results = {t: [] for t in targets}
+        for rnd in range(args.rounds):
+            order = list(targets) if rnd % 2 == 0 else list(reversed(targets))
+            for t in order:
+                r = fio(f"nbd://127.0.0.1:{gw_port}/{targets[t]}", prof, args.runtime, f"{args.size_mib}m")
+                results[t].append(r)
+                print(f"round {rnd + 1} {t:22} {r['iops']:9.0f} IOPS p50 {r['p50']:7.0f} us p99 {r['p99']:7.0f} us",
+                      flush=True)
+        one = median_of(results["one-path"], "iops")
+        lines = [f"# scripts/bench paths ({time.strftime('%Y-%m-%d %H:%M:%S')})", "",
+                 f"machine: {os.cpu_count()} cores, {os.uname().release}; fio {args.rw} 4k QD{args.qd}, "
+                 f"{args.rounds} interleaved rounds x {args.runtime}s, median per cell; each backend is nbdkit "
+                 f"(file plugin, default threads) with the delay filter adding {args.delay} per request", "",
+                 "| target | IOPS | p50 us | p99 us | vs one path |", "|---|---|---|---|---|"]
+        summary = {}
+        for t, runs in results.items():
+            iops = median_of(runs, "iops")
+            summary[t] = dict(iops=iops, p50=median_of(runs, "p50"), p99=median_of(runs, "p99"),
+                              vs_one=iops / one if one else 0)
+            lines.append(f"| {t} | {iops:.0f} | {summary[t]['p50']:.0f} | {summary[t]['p99']:.0f} | "
+                         f"{summary[t]['vs_one']:.2f} |")
+        text = "\n".join(lines) + "\n"
+        print("\n" + text)
+        write_results(args, "paths.md", text, summary)
+    finally:
+        rig.close()
+
+
+# ---------------------------------------------------------------- scale: many connections and exports
+
+NBD_MAGIC = 0x4e42444d41474943
+IHAVEOPT = 0x49484156454F5054
+OPT_REPLY_MAGIC = 0x3e889045565a9
+OPT_GO = 7
+REP_ACK = 1
+
+
+def recv_exact(sock, n):
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            raise OSError("connection closed during the handshake")
+        buf += chunk
+    return bytes(buf)
+
+
+def attach_idle(port, export):
+    """One client connection through the fixed-newstyle handshake (NBD_OPT_GO) into transmission, then left idle."""
+    import struct
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    magic, opt_magic, _flags = struct.unpack(">QQH", recv_exact(s, 18))
+    if magic != NBD_MAGIC or opt_magic != IHAVEOPT:
+        raise OSError("not a fixed-newstyle NBD server")
+    name = export.encode()
+    data = struct.pack(">I", len(name)) + name + struct.pack(">H", 0)
+    s.sendall(struct.pack(">IQII", 3, IHAVEOPT, OPT_GO, len(data)) + data)  # flags: FIXED_NEWSTYLE | NO_ZEROES
+    while True:
+        magic, _opt, rtype, length = struct.unpack(">QIII", recv_exact(s, 20))
+        if magic != OPT_REPLY_MAGIC:
+            raise OSError("bad option reply magic")
+        recv_exact(s, length)
+        if rtype == REP_ACK:
+            return s
+        if rtype & 0x80000000:
+            raise OSError(f"NBD_OPT_GO refused: reply type {rtype:#x}")
+
+
+def alive(sock):
+    """True while the server has not closed this idle connection (nothing should arrive on it either)."""
+    sock.setblocking(False)
+    try:
+        return sock.recv(1, socket.MSG_PEEK) != b""
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        sock.setblocking(True)
+
+
+def proc_status(pid):
+    """(VmRSS KiB, VmHWM KiB, utime+stime clock ticks) of a process."""
+    rss = hwm = 0
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                rss = int(line.split()[1])
+            elif line.startswith("VmHWM:"):
+                hwm = int(line.split()[1])
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return rss, hwm, int(fields[11]) + int(fields[12])
+
+
+class RssSampler:
+    """Samples a process's resident memory once a second in the background."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.samples = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while not self.stop.wait(1.0):
+            try:
+                self.samples.append((time.time(), proc_status(self.pid)[0]))
+            except OSError:
+                return
+
+    def finish(self):
+        self.stop.set()
+        self.thread.join()
+        return self.samples
+
+
+def busy_fio(port, exports, jobs, runtime, size):
+    """fio with `jobs` jobs (one NBD connection each) spread over the exports, 4k random read QD4, one report."""
+    per = max(1, jobs // len(exports))
+    # no ramp_time: the gateway's CPU time is read around the whole fio run, so every request must count
+    lines = ["[global]", "ioengine=nbd", "rw=randread", "bs=4k", "iodepth=4", f"size={size}", "time_based",
+             f"runtime={runtime}", "group_reporting"]
+    for i, e in enumerate(exports):
+        n = per if i < len(exports) - 1 else jobs - per * (len(exports) - 1)
+        if n > 0:
+            lines += [f"[{e}]", f"uri=nbd://127.0.0.1:{port}/{e}", f"numjobs={n}"]
+    with tempfile.NamedTemporaryFile("w", suffix=".fio", delete=False) as f:
+        f.write("\n".join(lines) + "\n")
+        jobfile = f.name
+    try:
+        out = subprocess.run(["fio", "--output-format=json", jobfile], capture_output=True, text=True,
+                             timeout=runtime + 300)
+    finally:
+        os.unlink(jobfile)
+    if out.returncode != 0:
+        raise SystemExit(f"fio failed:\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}")
+    job = json.loads(out.stdout[out.stdout.index("{"):])["jobs"][0]
+    d = job["read"]
+    pct = d["clat_ns"].get("percentile", {})
+    return dict(iops=d["iops"], mbps=d["bw_bytes"] / 1e6, ios=d["total_ios"], errors=job["error"],
+                p99=pct.get("99.000000", 0) / 1e3)
+
+
+def scale(args):
+    """Idle client connections (64, 256, 1024 by default) plus busy fio jobs over many exports: throughput, the
+    gateway's resident memory and its CPU time per request; with a long --duration, memory growth over the run."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    work = Path(tempfile.mkdtemp(prefix="mpath-scale-", dir=args.workdir)).resolve()
+    rig = Rig(work, args.size_mib)
+    ticks = os.sysconf("SC_CLK_TCK")
+    rows = []
+    try:
+        _, port = rig.nbdkit_file("nbdkit")
+        exports = [f"e{i}" for i in range(args.exports)]
+        gw_port, _ = rig.gateway({e: [f"nbd://127.0.0.1:{port}/"] for e in exports}, args.policy)
+        pid = rig.gateway_proc.pid
+        time.sleep(2)
+        rss_start = proc_status(pid)[0]
+        print(f"gateway started: {args.exports} exports, RSS {rss_start / 1024:.0f} MiB", flush=True)
+        for level in args.connections:
+            idle = []
+            try:
+                t0 = time.time()
+                for i in range(level):
+                    idle.append(attach_idle(gw_port, exports[i % len(exports)]))
+                rss_idle = proc_status(pid)[0]
+                print(f"{level} idle connections attached in {time.time() - t0:.1f}s, RSS {rss_idle / 1024:.0f} MiB",
+                      flush=True)
+                sampler = RssSampler(pid)
+                cpu0 = proc_status(pid)[2]
+                r = busy_fio(gw_port, exports, args.busy, args.duration, f"{args.size_mib}m")
+                cpu = (proc_status(pid)[2] - cpu0) / ticks
+                samples = sampler.finish()
+                rss = [kb for _, kb in samples] or [proc_status(pid)[0]]
+                # growth: the last sample against the first one after the first fifth of the run (warm-up past)
+                warm = rss[len(rss) // 5] if len(rss) >= 5 else rss[0]
+                row = dict(idle=level, busy=args.busy, exports=args.exports, iops=r["iops"], mbps=r["mbps"],
+                           p99=r["p99"], errors=r["errors"], cpu_s=cpu,
+                           cpu_us_per_req=cpu * 1e6 / max(r["ios"], 1), rss_idle_mib=rss_idle / 1024,
+                           rss_peak_mib=max(rss) / 1024, rss_end_mib=rss[-1] / 1024,
+                           growth_mib=(rss[-1] - warm) / 1024, duration=args.duration,
+                           idle_dropped=sum(1 for s in idle if not alive(s)),
+                           rss_timeline_mib=[round(kb / 1024) for kb in rss[::max(1, len(rss) // 20)]])
+                rows.append(row)
+                print(f"  busy {args.busy} jobs over {args.exports} exports: {r['iops']:.0f} IOPS, "
+                      f"p99 {r['p99']:.0f} us, {r['errors']} errors; gateway CPU {row['cpu_us_per_req']:.1f} us/req; "
+                      f"RSS peak {row['rss_peak_mib']:.0f} MiB, end {row['rss_end_mib']:.0f} MiB "
+                      f"(growth since warm-up {row['growth_mib']:+.0f} MiB); idle connections dropped: "
+                      f"{row['idle_dropped']}", flush=True)
+            finally:
+                for s in idle:
+                    s.close()
+            time.sleep(1)
+        lines = [f"# scripts/bench scale ({time.strftime('%Y-%m-%d %H:%M:%S')})", "",
+                 f"machine: {os.cpu_count()} cores, {os.uname().release}; gateway JVM {' '.join(GATEWAY_JVM)}; "
+                 f"{args.exports} exports on one nbdkit file backend; busy load: {args.busy} fio jobs (4k random "
+                 f"read QD4, one connection each) for {args.duration}s per level; idle connections are attached "
+                 f"(NBD_OPT_GO) and left open; gateway RSS at start {rss_start / 1024:.0f} MiB", "",
+                 "| idle conns | busy conns | IOPS | MB/s | p99 us | errors | idle dropped | gateway CPU us/req | "
+                 "RSS idle MiB | RSS peak MiB | RSS end MiB | growth MiB |",
+                 "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        for row in rows:
+            lines.append(f"| {row['idle']} | {row['busy']} | {row['iops']:.0f} | {row['mbps']:.1f} | "
+                         f"{row['p99']:.0f} | {row['errors']} | {row['idle_dropped']} | {row['cpu_us_per_req']:.1f} | "
+                         f"{row['rss_idle_mib']:.0f} | {row['rss_peak_mib']:.0f} | {row['rss_end_mib']:.0f} | "
+                         f"{row['growth_mib']:+.0f} |")
+        for row in rows:
+            lines.append(f"\nRSS during the busy run with {row['idle']} idle connections (MiB, evenly spaced "
+                         f"samples over {row['duration']}s): {' '.join(map(str, row['rss_timeline_mib']))}")
+        text = "\n".join(lines) + "\n"
+        print("\n" + text)
+        write_results(args, "scale.md", text, rows)
+    finally:
+        rig.close()
+
+
+# ---------------------------------------------------------------- jmh: micro-benchmarks of the hot paths
+
+def jmh(args):
+    """The JMH benchmarks of mpath-bench (request codec, reply forwarding, path selection), short by default."""
+    jar = ROOT / "mpath-bench" / os.environ.get("MPATH_BUILD_DIR", "target") / "benchmarks.jar"
+    if not jar.exists():
+        raise SystemExit(f"{jar} is missing: build it with ./mvnw -pl mpath-bench -am package -DskipTests")
+    out = Path(args.results).with_name("jmh.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    java = os.environ.get("JAVA", "java")
+    cmd = [java, "-jar", str(jar), *args.jmh_args.split(), "-rf", "json", "-rff", str(out)]
+    if args.jmh_filter:
+        cmd.append(args.jmh_filter)
+    print(" ".join(cmd), flush=True)
+    env = dict(os.environ, MPATH_LOG_LEVEL=os.environ.get("MPATH_LOG_LEVEL", "WARN"))
+    if subprocess.run(cmd, env=env).returncode != 0:
+        raise SystemExit("JMH failed")
+    rows = json.loads(out.read_text())
+    lines = [f"# scripts/bench jmh ({time.strftime('%Y-%m-%d %H:%M:%S')})", "",
+             f"machine: {os.cpu_count()} cores, {os.uname().release}; JMH {args.jmh_args}", "",
+             "| benchmark | params | score | error | unit |", "|---|---|---|---|---|"]
+    for r in rows:
+        params = ", ".join(f"{k}={v}" for k, v in (r.get("params") or {}).items())
+        m = r["primaryMetric"]
+        err = m.get("scoreError")
+        err = f"{err:.1f}" if isinstance(err, (int, float)) and err == err else "-"
+        lines.append(f"| {r['benchmark'].split('.', 3)[-1]} | {params} | {m['score']:.1f} | {err} | "
+                     f"{m['scoreUnit']} |")
+    text = "\n".join(lines) + "\n"
+    print("\n" + text)
+    write_results(args, "jmh.md", text)
+
+
 def main():
     ap = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
-    ap.add_argument("mode", nargs="?", default="throughput", choices=["throughput", "failover"])
+    ap.add_argument("mode", nargs="?", default="throughput", choices=MODES,
+                    help="throughput (default), failover, paths (two slow paths vs one), scale (many connections "
+                    "and exports: throughput, memory, CPU per request), jmh (micro-benchmarks)")
     ap.add_argument("--profiles", nargs="+", default=list(PROFILES), choices=list(PROFILES))
     ap.add_argument("--runtime", type=int, default=10, help="seconds per fio run (default 10)")
     ap.add_argument("--rounds", type=int, default=2, help="interleaved rounds; cells are medians (default 2)")
     ap.add_argument("--size-mib", type=int, default=1024, help="disk image size (default 1024)")
     ap.add_argument("--policy", default="queue-depth", help="gateway iopolicy (default queue-depth)")
     ap.add_argument("--io-timeout", default="1s", help="failover mode: the gateway's io-timeout (default 1s)")
+    ap.add_argument("--compare-jar", help="throughput mode: also measure a gateway from this jar (e.g. a build "
+                    "from before a change), interleaved, as compare-1path/compare-2paths")
+    ap.add_argument("--delay", default="2ms", help="paths mode: latency each backend adds (default 2ms)")
+    ap.add_argument("--qd", type=int, default=64, help="paths mode: fio queue depth (default 64)")
+    ap.add_argument("--rw", default="randread", help="paths mode: fio rw pattern (default randread)")
+    ap.add_argument("--connections", type=int, nargs="+", default=[64, 256, 1024],
+                    help="scale mode: idle client connections per level (default 64 256 1024)")
+    ap.add_argument("--busy", type=int, default=64, help="scale mode: busy fio jobs, one connection each (default 64)")
+    ap.add_argument("--exports", type=int, default=8, help="scale mode: exports, all on one backend (default 8)")
+    ap.add_argument("--duration", type=int, default=30,
+                    help="scale mode: seconds of busy I/O per level; 600 makes it the 10-minute soak (default 30)")
+    ap.add_argument("--gateway-jvm", default=" ".join(GATEWAY_JVM),
+                    help=f"JVM options of the gateway (default '{' '.join(GATEWAY_JVM)}')")
+    ap.add_argument("--jmh-filter", default="", help="jmh mode: regex of benchmarks to run (default all)")
+    ap.add_argument("--jmh-args", default="-wi 2 -i 3 -w 1s -r 1s -f 1",
+                    help="jmh mode: JMH options (default '-wi 2 -i 3 -w 1s -r 1s -f 1': short; use e.g. "
+                    "'-wi 5 -i 10 -f 2' for publishable numbers)")
     ap.add_argument("--workdir", default=str(ROOT / "bench-results"), help="where images and logs go")
     ap.add_argument("--results", default=str(ROOT / "bench-results/latest.md"))
     args = ap.parse_args()
     Path(args.workdir).mkdir(parents=True, exist_ok=True)
+    GATEWAY_JVM[:] = args.gateway_jvm.split()
     if args.mode == "failover":
         args.runtime = max(args.runtime, 12)
         failover(args)
+    elif args.mode == "paths":
+        paths(args)
+    elif args.mode == "scale":
+        scale(args)
+    elif args.mode == "jmh":
+        jmh(args)
     else:
         throughput(args)
 
