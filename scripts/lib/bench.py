@@ -106,7 +106,7 @@ class Rig:
         nbd_port, admin_port = free_port(), free_port()
         lines = [f"listen: 127.0.0.1:{nbd_port}", f"admin: 127.0.0.1:{admin_port}", "defaults:",
                  f"  iopolicy: {policy}", f"  io-timeout: {io_timeout}", "  reconnect-min: 50ms",
-                 "  reconnect-max: 500ms", "  fence-delay: 100ms", extra, "exports:"]
+                 "  reconnect-max: 500ms", extra, "exports:"]
         for export, spec in exports.items():
             uris = spec["paths"] if isinstance(spec, dict) else spec
             lines.append(f"  - name: {export}")

@@ -39,7 +39,7 @@ public record ExportConfig(
         String expectedIdentity) {
 
     public static ExportConfig defaults(String name) {
-        return new ExportConfig(name, null, "numa", Duration.ofSeconds(30), false, 8, Duration.ofMillis(100),
+        return new ExportConfig(name, null, "numa", Duration.ofSeconds(30), false, 8, Duration.ofMillis(50),
                 Duration.ofSeconds(30), FailbackMode.IMMEDIATE, Duration.ofMillis(100), Duration.ofSeconds(10),
                 Duration.ofSeconds(5), Duration.ofMillis(50), null);
     }

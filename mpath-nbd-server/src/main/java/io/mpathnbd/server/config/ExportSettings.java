@@ -38,7 +38,7 @@ public record ExportSettings(
             "retry-delay", "io-timeout", "connect-timeout", "connections");
 
     public static ExportSettings defaults() {
-        return new ExportSettings("numa", Duration.ofSeconds(30), false, 8, Duration.ofMillis(100),
+        return new ExportSettings("numa", Duration.ofSeconds(30), false, 8, Duration.ofMillis(50),
                 Duration.ofSeconds(30), FailbackMode.IMMEDIATE, Duration.ofMillis(100), Duration.ofSeconds(10),
                 Duration.ofSeconds(5), Duration.ofMillis(50), Duration.ofSeconds(5), Duration.ofSeconds(5), 0);
     }

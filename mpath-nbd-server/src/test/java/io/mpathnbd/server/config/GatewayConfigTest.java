@@ -142,7 +142,7 @@ class GatewayConfigTest {
         assertEquals(Duration.ofSeconds(30), s.noPathTimeout());
         assertFalse(s.queueIfNoPath());
         assertEquals(8, s.maxRetries());
-        assertEquals(Duration.ofMillis(100), s.fenceDelay());
+        assertEquals(Duration.ofMillis(50), s.fenceDelay());
         assertEquals(Duration.ofSeconds(30), s.removalDelay());
         assertEquals(FailbackMode.IMMEDIATE, s.failback());
         assertEquals(Duration.ofMillis(100), s.reconnectMin());
