@@ -120,7 +120,10 @@ final class NbdConnection extends ChannelInboundHandlerAdapter implements ReadLe
                 return;
             }
             if (!closed) {
-                long period = Math.max(TimeUnit.MILLISECONDS.toNanos(10), timeoutNanos / 4);
+                // a hung request is noticed at most one period late; 25 ms keeps a failover within the io-timeout
+                // plus the fence delay plus a little, at 40 cheap wake-ups a second per backend connection
+                long period = Math.min(TimeUnit.MILLISECONDS.toNanos(25),
+                        Math.max(TimeUnit.MILLISECONDS.toNanos(5), timeoutNanos / 4));
                 timeoutCheck = loop.scheduleAtFixedRate(this::checkTimeouts, period, period, TimeUnit.NANOSECONDS);
             }
         });
