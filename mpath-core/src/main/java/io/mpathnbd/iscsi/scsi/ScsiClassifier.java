@@ -1,0 +1,112 @@
+package io.mpathnbd.iscsi.scsi;
+
+import io.mpathnbd.core.backend.Failure;
+import io.mpathnbd.core.request.Errno;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Turns a command's SCSI status and sense into what the core does with it: path errors fail over, target errors go
+ * back to the client, transient conditions retry on the same path. Mirrors Linux's scsi_check_sense and
+ * scsi_dh_alua (see the reference page's table).
+ */
+public final class ScsiClassifier {
+
+    public enum Action { OK, RETRY_SAME_PATH, PATH, TARGET }
+
+    /**
+     * {@code errno}: what the client sees (0 for OK, EIO for path and retry outcomes). {@code rereadAlua}: the
+     * access states may have changed, read REPORT TARGET PORT GROUPS again. {@code reservationChanged}: the
+     * persistent reservation state was changed by another initiator.
+     */
+    public record Classification(Action action, int errno, long retryDelayNanos, boolean rereadAlua,
+            boolean reservationChanged, String message) {
+
+        /** The core's failure value; null for {@link Action#OK}. */
+        public Failure toFailure() {
+            switch (action) {
+                case OK: return null;
+                case RETRY_SAME_PATH: return Failure.retrySamePath(message);
+                case PATH: return Failure.path(message);
+                default: return Failure.target(errno, message);
+            }
+        }
+    }
+
+    static final long BUSY_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+    static final long TASK_SET_FULL_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+    /** Linux's ALUA handler polls a transitioning group every 2 s; retrying sooner mostly earns another 04/0A. */
+    static final long TRANSITIONING_DELAY_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    private static final Classification OK = new Classification(Action.OK, Errno.OK, 0, false, false, "GOOD");
+
+    private ScsiClassifier() {
+    }
+
+    /** Allocation-free for GOOD, the hot-path case. */
+    public static Classification classify(int status, SenseData senseOrNull) {
+        switch (status) {
+            case ScsiStatus.GOOD:
+            case ScsiStatus.CONDITION_MET:
+                return OK;
+            case ScsiStatus.BUSY:
+                return retry(BUSY_DELAY_NANOS, false, false, "BUSY");
+            case ScsiStatus.TASK_SET_FULL:
+                return retry(TASK_SET_FULL_DELAY_NANOS, false, false, "TASK SET FULL");
+            case ScsiStatus.RESERVATION_CONFLICT:
+                return target(Errno.EPERM, "RESERVATION CONFLICT");
+            case ScsiStatus.CHECK_CONDITION:
+                return senseOrNull == null ? path("CHECK CONDITION without sense data") : checkCondition(senseOrNull);
+            case ScsiStatus.TASK_ABORTED:
+                return path("TASK ABORTED");
+            default:
+                return path("unexpected SCSI " + ScsiStatus.name(status));
+        }
+    }
+
+    private static Classification checkCondition(SenseData s) {
+        String m = "CHECK CONDITION " + s + AdditionalSense.describe(s.asc(), s.ascq());
+        switch (s.key()) {
+            case SenseData.UNIT_ATTENTION:
+                return retry(0, s.asc() == 0x29 || (s.asc() == 0x2A && (s.ascq() == 0x06 || s.ascq() == 0x07)),
+                        s.asc() == 0x2A && s.ascq() >= 0x03 && s.ascq() <= 0x05, m);
+            case SenseData.NOT_READY:
+                return notReady(s, m);
+            case SenseData.ILLEGAL_REQUEST:
+                return target(Errno.EINVAL, m);
+            case SenseData.DATA_PROTECT:
+                return target(s.asc() == 0x27 && s.ascq() == 0x07 ? Errno.ENOSPC : Errno.EPERM, m);
+            case SenseData.ABORTED_COMMAND:
+                return path(m);
+            case SenseData.RECOVERED_ERROR:
+                // The target recovered and completed the command; the data is good.
+                return OK;
+            case SenseData.NO_SENSE:
+                // CHECK CONDITION that reports no error: transient, give the same path another try.
+                return retry(0, false, false, m);
+            default:
+                // MEDIUM ERROR, HARDWARE ERROR and the rest: the disk failed this command.
+                return target(Errno.EIO, m);
+        }
+    }
+
+    private static Classification notReady(SenseData s, String m) {
+        if (s.asc() == 0x04 && s.ascq() == 0x0A) {
+            return retry(TRANSITIONING_DELAY_NANOS, true, false, m);
+        }
+        // Standby and unavailable are ALUA states too: re-reading them lets the path show its real access state.
+        boolean alua = s.asc() == 0x04 && (s.ascq() == 0x0B || s.ascq() == 0x0C);
+        return new Classification(Action.PATH, Errno.EIO, 0, alua, false, m);
+    }
+
+    private static Classification retry(long delayNanos, boolean alua, boolean reservation, String m) {
+        return new Classification(Action.RETRY_SAME_PATH, Errno.EIO, delayNanos, alua, reservation, m);
+    }
+
+    private static Classification path(String m) {
+        return new Classification(Action.PATH, Errno.EIO, 0, false, false, m);
+    }
+
+    private static Classification target(int errno, String m) {
+        return new Classification(Action.TARGET, errno, 0, false, false, m);
+    }
+}
