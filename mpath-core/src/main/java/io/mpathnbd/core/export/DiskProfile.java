@@ -101,7 +101,10 @@ final class DiskProfile {
                     + " bytes (a different disk?)";
         }
         String expectedId = config.expectedIdentity() != null ? config.expectedIdentity() : identity;
-        if (expectedId != null && !expectedId.equals(info.identity())) {
+        // a transport without identities (NBD) is admitted when the operator configured the identity: that is how
+        // NBD and iSCSI paths to one disk share an export
+        boolean vouched = config.expectedIdentity() != null && info.identity() == null;
+        if (expectedId != null && !vouched && !expectedId.equals(info.identity())) {
             return "identity mismatch: path reports "
                     + (info.identity() == null ? "no identity" : "'" + info.identity() + "'")
                     + ", expected '" + expectedId + "'"

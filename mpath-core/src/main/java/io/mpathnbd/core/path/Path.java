@@ -63,6 +63,10 @@ public final class Path {
         return machine.state();
     }
 
+    /**
+     * The effective access state: the operator's (config or {@link #accessState(AccessState)}), combined with what
+     * the live session reports when it is an {@link io.mpathnbd.core.backend.AccessStateSource}.
+     */
     public AccessState accessState() {
         return machine.accessState();
     }
@@ -212,7 +216,10 @@ public final class Path {
         machine.reinstate();
     }
 
-    /** Changes the access state (operator or, later, ALUA). */
+    /**
+     * Sets the operator's access state. When the live session reports one itself (ALUA), the path's state combines
+     * both: the operator can demote the path, the target decides within that (see {@link #accessState()}).
+     */
     public void accessState(AccessState newState) {
         machine.accessState(newState);
     }

@@ -1,5 +1,6 @@
 package io.mpathnbd.core.path;
 
+import io.mpathnbd.core.backend.AccessStateSource;
 import io.mpathnbd.core.backend.BackendDriver;
 import io.mpathnbd.core.backend.BackendException;
 import io.mpathnbd.core.backend.BackendInfo;
@@ -53,6 +54,8 @@ final class PathStateMachine {
     private int generation;
     private String lastFailure;
     private PathSession draining;
+    private AccessState operatorAccessState;
+    private AccessState reportedAccessState;
     private ScheduledFuture<?> reconnectTimer;
     private CompletableFuture<Void> removal;
 
@@ -68,7 +71,8 @@ final class PathStateMachine {
         this.probe = new HealthProbe(this, counters, executor, Durations.nanos(timing.probeInterval()));
         this.after = new DeferredActions(path, this);
         AccessState configured = path.config().accessState();
-        this.accessState = configured == null ? AccessState.OPTIMIZED : configured;
+        this.operatorAccessState = configured == null ? AccessState.OPTIMIZED : configured;
+        this.accessState = operatorAccessState;
     }
 
     PathState state() {
@@ -188,14 +192,49 @@ final class PathStateMachine {
         after.run();
     }
 
+    /** The operator's (or the config's) access state for this path. */
     void accessState(AccessState newState) {
         synchronized (this) {
-            if (newState != accessState) {
-                accessState = newState;
-                change(state, "access state " + newState.label(), false);
+            operatorAccessState = newState;
+            updateAccessState("set by operator");
+        }
+        after.run();
+    }
+
+    /** What the target of session {@code ps} reports ({@link AccessStateSource}); ignored once ps is not live. */
+    void reportedAccessState(PathSession ps, AccessState reported) {
+        synchronized (this) {
+            if (session == ps && reported != reportedAccessState) {
+                reportedAccessState = reported;
+                updateAccessState("reported by the target");
             }
         }
         after.run();
+    }
+
+    /**
+     * The effective access state combines the operator's (config or run-time) and the target's. The operator may
+     * demote a path but not promote it past what the target allows, since I/O the target refuses would only fail:
+     * an operator state that carries no I/O wins; else a target state that carries no I/O wins; else the path is
+     * non-optimized if either says so. With the default (optimized) the path simply follows the target.
+     */
+    static AccessState effectiveAccessState(AccessState operator, AccessState reported) {
+        if (reported == null || !operator.carriesIo()) {
+            return operator;
+        }
+        if (!reported.carriesIo()) {
+            return reported;
+        }
+        return operator == AccessState.NON_OPTIMIZED || reported == AccessState.NON_OPTIMIZED
+                ? AccessState.NON_OPTIMIZED : AccessState.OPTIMIZED;
+    }
+
+    private void updateAccessState(String why) {
+        AccessState effective = effectiveAccessState(operatorAccessState, reportedAccessState);
+        if (effective != accessState) {
+            accessState = effective;
+            change(state, "access state " + effective.label() + " (" + why + ")", false);
+        }
     }
 
     CompletableFuture<Void> remove() {
@@ -304,6 +343,9 @@ final class PathStateMachine {
         }
         PathSession ps = new PathSession(path, s);
         session = ps;
+        AccessStateSource source = s instanceof AccessStateSource ? (AccessStateSource) s : null;
+        reportedAccessState = source == null ? null : source.accessState();
+        accessState = effectiveAccessState(operatorAccessState, reportedAccessState);
         backoff.reset();
         lastFailure = null;
         counters.resetLastCompletion(System.nanoTime());
@@ -317,8 +359,17 @@ final class PathStateMachine {
             lastError = null;
             reason = "connected";
         }
+        if (reportedAccessState != null) {
+            reason += "; access state " + accessState.label() + " (reported by the target)";
+        }
         change(PathState.LIVE, reason, false);
         after.add(() -> probe.watch(ps));
+        if (source != null) {
+            after.add(() -> {
+                source.onAccessStateChange(st -> reportedAccessState(ps, st));
+                reportedAccessState(ps, source.accessState()); // a change before the listener was in place
+            });
+        }
     }
 
     void sessionLost(PathSession ps) {
