@@ -24,7 +24,7 @@ public record IscsiSessionConfig(String initiatorName, String targetName, InetSo
     public static final Duration DEFAULT_NOP_INTERVAL = Duration.ofSeconds(5);
     public static final Duration DEFAULT_NOP_TIMEOUT = Duration.ofSeconds(10);
     public static final Duration DEFAULT_TASK_TIMEOUT = Duration.ofSeconds(30);
-    public static final Duration DEFAULT_ABORT_TIMEOUT = Duration.ofSeconds(5);
+    public static final Duration DEFAULT_ABORT_TIMEOUT = Duration.ofSeconds(1);
 
     /** RFC 7143 limit of MaxBurstLength and FirstBurstLength. */
     private static final int MAX_BURST = 0xffffff;

@@ -1,0 +1,80 @@
+package io.mpathnbd.iscsi.backend;
+
+import io.mpathnbd.core.backend.BackendException;
+import io.mpathnbd.iscsi.scsi.ScsiClassifier;
+import io.mpathnbd.iscsi.scsi.ScsiFormatException;
+import io.mpathnbd.iscsi.scsi.ScsiStatus;
+import io.mpathnbd.iscsi.scsi.SenseData;
+import io.mpathnbd.iscsi.session.IscsiConnection;
+import io.mpathnbd.iscsi.session.ScsiCallback;
+import io.mpathnbd.iscsi.session.ScsiResult;
+import io.mpathnbd.iscsi.session.ScsiTask;
+import io.mpathnbd.iscsi.session.TaskFailure;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Runs one small control command (attach, ALUA, probe) and hands back its answer with the data copied to the heap,
+ * so callers parse at leisure and own nothing. Not for the I/O path.
+ */
+final class ControlCommand {
+
+    /** The target's answer: status, parsed sense (null if none or unparsable) and the data read. */
+    record Answer(int status, SenseData sense, ByteBuf data) {
+        boolean good() {
+            return status == ScsiStatus.GOOD;
+        }
+
+        ScsiClassifier.Classification classify() {
+            return ScsiClassifier.classify(status, sense);
+        }
+
+        String describe() {
+            return status == ScsiStatus.CHECK_CONDITION && sense != null ? "CHECK CONDITION " + sense
+                    : ScsiStatus.name(status);
+        }
+    }
+
+    private ControlCommand() {
+    }
+
+    /** Completes with the answer, or exceptionally with a {@link BackendException} when no status came back. */
+    static CompletableFuture<Answer> run(IscsiConnection c, int lun, byte[] cdb, int dataIn, String what) {
+        CompletableFuture<Answer> f = new CompletableFuture<>();
+        try {
+            c.execute(new ScsiTask(lun, cdb, null, dataIn), new ScsiCallback() {
+                @Override
+                public void completed(ScsiResult result) {
+                    try {
+                        byte[] data = ByteBufUtil.getBytes(result.data());
+                        f.complete(new Answer(result.status(), sense(result.sense()), Unpooled.wrappedBuffer(data)));
+                    } finally {
+                        result.release();
+                    }
+                }
+
+                @Override
+                public void failed(TaskFailure failure) {
+                    f.completeExceptionally(new BackendException(what + ": " + failure));
+                }
+            });
+        } catch (RuntimeException e) {
+            f.completeExceptionally(new BackendException(what + ": " + e.getMessage(), e));
+        }
+        return f;
+    }
+
+    /** Sense bytes to their meaning; bytes we cannot read count as none (classified as a path error). */
+    static SenseData sense(byte[] sense) {
+        if (sense == null || sense.length == 0) {
+            return null;
+        }
+        try {
+            return SenseData.parse(sense);
+        } catch (ScsiFormatException e) {
+            return null;
+        }
+    }
+}
