@@ -16,7 +16,8 @@ import java.util.regex.Pattern;
 
 /** Turns a parsed YAML tree into a validated {@link GatewayConfig}; every failure names its key path. */
 final class ConfigReader {
-    static final List<String> ROOT_KEYS = List.of("listen", "admin", "limits", "defaults", "exports");
+    static final List<String> ROOT_KEYS = List.of("listen", "admin", "limits", "defaults", IscsiSection.KEY,
+            "exports");
     static final List<String> LIMIT_KEYS = List.of("max-payload", "max-option-length", "max-options",
             "handshake-timeout", "idle-timeout", "max-connections");
     static final List<String> PATH_KEYS = List.of("uri", "id", "distance", "access-state");
@@ -29,7 +30,7 @@ final class ConfigReader {
     private static final int MAX_NAME_BYTES = 4096;
 
     static {
-        List<String> keys = new ArrayList<>(List.of("name", "description", "identity", "paths"));
+        List<String> keys = new ArrayList<>(List.of("name", "description", "identity", "paths", IscsiSection.KEY));
         keys.addAll(ExportSettings.KEYS);
         EXPORT_KEYS = List.copyOf(keys);
     }
@@ -50,6 +51,7 @@ final class ConfigReader {
         ExportSettings defaults = s.has("defaults")
                 ? settings(Section.of(s.raw("defaults"), "defaults"), ExportSettings.defaults(), ExportSettings.KEYS)
                 : ExportSettings.defaults();
+        defaults = defaults.withTransport(IscsiSection.read(s, defaults.transport()));
         if (!s.has("exports")) {
             throw new ConfigException("exports: missing (at least one export with at least one path is required)");
         }
@@ -116,11 +118,13 @@ final class ConfigReader {
                 s.duration("retry-delay", base.retryDelay(), Duration.ZERO),
                 s.duration("io-timeout", base.ioTimeout(), Duration.ofMillis(1)),
                 s.duration("connect-timeout", base.connectTimeout(), Duration.ofMillis(1)),
-                s.integer("connections", base.connections(), 0, 64));
+                s.integer("connections", base.connections(), 0, 64),
+                base.transport());
     }
 
     private static ExportDefinition export(Section s, ExportSettings defaults) {
         ExportSettings settings = settings(s, defaults, EXPORT_KEYS);
+        settings = settings.withTransport(IscsiSection.read(s, settings.transport()));
         if (!s.has("name")) {
             throw new ConfigException(s.where("name") + ": missing (every export needs a name)");
         }

@@ -1,6 +1,7 @@
 package io.mpathnbd.server.config;
 
 import io.mpathnbd.core.backend.DriverOptions;
+import io.mpathnbd.core.backend.TransportOptions;
 import io.mpathnbd.core.export.FailbackMode;
 import io.mpathnbd.core.policy.IoPolicies;
 import java.time.Duration;
@@ -12,6 +13,7 @@ import java.util.List;
  * @param ioTimeout per request on a path (the driver's request timeout)
  * @param connectTimeout TCP connect plus handshake
  * @param connections connections per path when the backend allows several; 0 = one per event loop
+ * @param transport transport-specific settings (the {@code iscsi:} sections); never null
  */
 public record ExportSettings(
         String ioPolicy,
@@ -27,7 +29,8 @@ public record ExportSettings(
         Duration retryDelay,
         Duration ioTimeout,
         Duration connectTimeout,
-        int connections) {
+        int connections,
+        TransportOptions transport) {
 
     /** The iopolicies the core implements, as named in config and the admin API. */
     public static final List<String> IO_POLICIES = IoPolicies.names();
@@ -36,6 +39,22 @@ public record ExportSettings(
     public static final List<String> KEYS = List.of("iopolicy", "no-path-timeout", "queue-if-no-path", "max-retries",
             "fence-delay", "removal-delay", "failback", "reconnect-min", "reconnect-max", "probe-interval",
             "retry-delay", "io-timeout", "connect-timeout", "connections");
+
+    public ExportSettings {
+        if (transport == null) {
+            transport = TransportOptions.EMPTY;
+        }
+    }
+
+    /** Settings without transport-specific options. */
+    public ExportSettings(String ioPolicy, Duration noPathTimeout, boolean queueIfNoPath, int maxRetries,
+            Duration fenceDelay, Duration removalDelay, FailbackMode failback, Duration reconnectMin,
+            Duration reconnectMax, Duration probeInterval, Duration retryDelay, Duration ioTimeout,
+            Duration connectTimeout, int connections) {
+        this(ioPolicy, noPathTimeout, queueIfNoPath, maxRetries, fenceDelay, removalDelay, failback, reconnectMin,
+                reconnectMax, probeInterval, retryDelay, ioTimeout, connectTimeout, connections,
+                TransportOptions.EMPTY);
+    }
 
     public static ExportSettings defaults() {
         return new ExportSettings("numa", Duration.ofSeconds(30), false, 8, Duration.ofMillis(50),
@@ -46,11 +65,17 @@ public record ExportSettings(
     public ExportSettings withIoPolicy(String policy) {
         return new ExportSettings(policy, noPathTimeout, queueIfNoPath, maxRetries, fenceDelay, removalDelay,
                 failback, reconnectMin, reconnectMax, probeInterval, retryDelay, ioTimeout, connectTimeout,
-                connections);
+                connections, transport);
+    }
+
+    public ExportSettings withTransport(TransportOptions t) {
+        return new ExportSettings(ioPolicy, noPathTimeout, queueIfNoPath, maxRetries, fenceDelay, removalDelay,
+                failback, reconnectMin, reconnectMax, probeInterval, retryDelay, ioTimeout, connectTimeout,
+                connections, t);
     }
 
     /** Driver options for this export's paths. */
     public DriverOptions driverOptions(int maxPayload, String expectedIdentity) {
-        return new DriverOptions(connectTimeout, ioTimeout, connections, maxPayload, expectedIdentity);
+        return new DriverOptions(connectTimeout, ioTimeout, connections, maxPayload, expectedIdentity, transport);
     }
 }
