@@ -13,6 +13,7 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -66,30 +67,30 @@ public final class Tgtd implements AutoCloseable {
      * a copy.
      */
     public static final class Options {
-        private final int extraPortals;
-        private final int blockSize;
-        private final String chapUser;
-        private final String chapSecret;
-        private final String mutualUser;
-        private final String mutualSecret;
-        private final String discoveryUser;
-        private final String discoverySecret;
+        private int extraPortals = 1;
+        private int blockSize = 512;
+        private Account chap;
+        private Account mutualChap;
+        private Account discoveryChap;
+        private Account discoveryMutualChap;
 
-        private Options(int extraPortals, int blockSize, String chapUser, String chapSecret, String mutualUser,
-                String mutualSecret, String discoveryUser, String discoverySecret) {
-            this.extraPortals = extraPortals;
-            this.blockSize = blockSize;
-            this.chapUser = chapUser;
-            this.chapSecret = chapSecret;
-            this.mutualUser = mutualUser;
-            this.mutualSecret = mutualSecret;
-            this.discoveryUser = discoveryUser;
-            this.discoverySecret = discoverySecret;
+        private Options() {
+        }
+
+        private Options copy() {
+            Options o = new Options();
+            o.extraPortals = extraPortals;
+            o.blockSize = blockSize;
+            o.chap = chap;
+            o.mutualChap = mutualChap;
+            o.discoveryChap = discoveryChap;
+            o.discoveryMutualChap = discoveryMutualChap;
+            return o;
         }
 
         /** One extra portal (127.0.0.2), 512-byte blocks, no CHAP. */
         public static Options defaults() {
-            return new Options(1, 512, null, null, null, null, null, null);
+            return new Options();
         }
 
         /** Portals besides 127.0.0.1: portal i listens on 127.0.0.(i+1). */
@@ -97,8 +98,9 @@ public final class Tgtd implements AutoCloseable {
             if (count < 0 || count > 200) {
                 throw new IllegalArgumentException("extra portals must be 0..200: " + count);
             }
-            return new Options(count, blockSize, chapUser, chapSecret, mutualUser, mutualSecret, discoveryUser,
-                    discoverySecret);
+            Options o = copy();
+            o.extraPortals = count;
+            return o;
         }
 
         /** The LUN's logical block size (tgtadm {@code --blocksize}): 512, 1024, 2048 or 4096. */
@@ -106,20 +108,23 @@ public final class Tgtd implements AutoCloseable {
             if (bytes != 512 && bytes != 1024 && bytes != 2048 && bytes != 4096) {
                 throw new IllegalArgumentException("block size must be 512, 1024, 2048 or 4096: " + bytes);
             }
-            return new Options(extraPortals, bytes, chapUser, chapSecret, mutualUser, mutualSecret, discoveryUser,
-                    discoverySecret);
+            Options o = copy();
+            o.blockSize = bytes;
+            return o;
         }
 
         /** Requires CHAP: initiators must log in as {@code user} with {@code secret}. */
         public Options chap(String user, String secret) {
-            return new Options(extraPortals, blockSize, Objects.requireNonNull(user), Objects.requireNonNull(secret),
-                    mutualUser, mutualSecret, discoveryUser, discoverySecret);
+            Options o = copy();
+            o.chap = new Account(user, secret);
+            return o;
         }
 
         /** Mutual CHAP: the target answers the initiator's challenge as {@code user} with {@code secret}. */
         public Options mutualChap(String user, String secret) {
-            return new Options(extraPortals, blockSize, chapUser, chapSecret, Objects.requireNonNull(user),
-                    Objects.requireNonNull(secret), discoveryUser, discoverySecret);
+            Options o = copy();
+            o.mutualChap = new Account(user, secret);
+            return o;
         }
 
         /**
@@ -127,8 +132,16 @@ public final class Tgtd implements AutoCloseable {
          * {@code secret}. Without it tgt answers discovery without authentication, whatever the target requires.
          */
         public Options discoveryChap(String user, String secret) {
-            return new Options(extraPortals, blockSize, chapUser, chapSecret, mutualUser, mutualSecret,
-                    Objects.requireNonNull(user), Objects.requireNonNull(secret));
+            Options o = copy();
+            o.discoveryChap = new Account(user, secret);
+            return o;
+        }
+
+        /** Mutual CHAP for discovery sessions (tgt's global outgoing account). */
+        public Options discoveryMutualChap(String user, String secret) {
+            Options o = copy();
+            o.discoveryMutualChap = new Account(user, secret);
+            return o;
         }
 
         public int extraPortals() {
@@ -141,9 +154,21 @@ public final class Tgtd implements AutoCloseable {
 
         @Override
         public String toString() {
-            // secrets stay out of logs
-            return "extraPortals=" + extraPortals + ", blockSize=" + blockSize + ", chap=" + chapUser + ", mutualChap="
-                    + mutualUser + ", discoveryChap=" + discoveryUser;
+            return "extraPortals=" + extraPortals + ", blockSize=" + blockSize + ", chap=" + chap + ", mutualChap="
+                    + mutualChap + ", discoveryChap=" + discoveryChap + ", discoveryMutualChap=" + discoveryMutualChap;
+        }
+    }
+
+    /** A tgt account; the secret stays out of logs. */
+    private record Account(String user, String secret) {
+        Account {
+            Objects.requireNonNull(user, "user");
+            Objects.requireNonNull(secret, "secret");
+        }
+
+        @Override
+        public String toString() {
+            return user;
         }
     }
 
@@ -261,7 +286,7 @@ public final class Tgtd implements AutoCloseable {
         }
     }
 
-    /** Sets target 1 offline: new logins are refused (target error) and commands of open sessions are not served. */
+    /** Sets target 1 offline: tgt refuses new logins to it with a target error (status 3/0). */
     public void offline() {
         setState("offline");
     }
@@ -281,7 +306,7 @@ public final class Tgtd implements AutoCloseable {
         process.cont();
     }
 
-    /** Kills tgtd (SIGKILL: it keeps running on SIGTERM while it has targets), waits for it and removes its directory. */
+    /** Kills tgtd (SIGKILL: SIGTERM did not stop it while it served a target), waits, removes its directory. */
     @Override
     public void close() {
         if (closed) {
@@ -375,15 +400,11 @@ public final class Tgtd implements AutoCloseable {
         }
         tgtadm(lu.toArray(String[]::new));
         tgtadm("--op", "bind", "--mode", "target", "--tid", tid, "-I", "ALL");
-        if (options.chapUser != null) {
-            addAccount(options.chapUser, options.chapSecret, TID, false);
-        }
-        if (options.mutualUser != null) {
-            addAccount(options.mutualUser, options.mutualSecret, TID, true);
-        }
-        if (options.discoveryUser != null) {
-            addAccount(options.discoveryUser, options.discoverySecret, 0, false);
-        }
+        Map<String, String> accounts = new HashMap<>();
+        addAccount(accounts, options.chap, TID, false);
+        addAccount(accounts, options.mutualChap, TID, true);
+        addAccount(accounts, options.discoveryChap, 0, false);
+        addAccount(accounts, options.discoveryMutualChap, 0, true);
     }
 
     /** A portal on a free port of {@code host}; another port if that one was taken meanwhile. */
@@ -400,12 +421,24 @@ public final class Tgtd implements AutoCloseable {
     }
 
     /** @param tid the target the account guards; 0 = the global account, which guards discovery sessions */
-    private void addAccount(String user, String secret, int tid, boolean outgoing) {
-        Tools.Result r = runTgtadm(socket, "--op", "new", "--mode", "account", "--user", user, "--password", secret);
-        if (!r.ok()) {
-            // the secret is on the command line: keep it out of the message
-            throw new IllegalStateException("tgtadm cannot create account " + user + " (exit " + r.exitCode() + "): "
-                    + r.stdout() + r.stderr());
+    private void addAccount(Map<String, String> created, Account account, int tid, boolean outgoing) {
+        if (account == null) {
+            return;
+        }
+        String user = account.user();
+        String secret = account.secret();
+        String known = created.putIfAbsent(user, secret);
+        if (known != null && !known.equals(secret)) {
+            throw new IllegalArgumentException("tgt account " + user + " is given two different secrets");
+        }
+        if (known == null) {
+            Tools.Result r = runTgtadm(socket, "--op", "new", "--mode", "account", "--user", user, "--password",
+                    secret);
+            if (!r.ok()) {
+                // the secret is on the command line: keep it out of the message
+                throw new IllegalStateException("tgtadm cannot create account " + user + " (exit " + r.exitCode()
+                        + "): " + r.stdout() + r.stderr());
+            }
         }
         List<String> bind = new ArrayList<>(List.of("--op", "bind", "--mode", "account", "--user", user));
         if (tid != 0) {

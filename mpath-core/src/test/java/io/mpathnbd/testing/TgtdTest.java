@@ -131,6 +131,17 @@ class TgtdTest {
             // the target itself stays open: discovery CHAP is not target CHAP
             Tools.run(TOOL, "iscsi-inq", tgt.uri(1)).assertOk();
         }
+        Tgtd.Options mutual = Tgtd.Options.defaults().discoveryChap("finder", "finder-secret-1")
+                .discoveryMutualChap("portal", "portal-secret-1");
+        try (Tgtd tgt = Tgtd.start(image, mutual)) {
+            String url = "iscsi://finder%finder-secret-1@" + hostPort(tgt, 0);
+            Tools.Result right = Tools.run(TOOL, "iscsi-ls",
+                    url + "?target_user=portal&target_password=portal-secret-1").assertOk();
+            assertTrue(right.stdout().contains("Target:" + Tgtd.IQN), right.describe());
+            Tools.Result forged = Tools.run(TOOL, "iscsi-ls",
+                    url + "?target_user=portal&target_password=other-secret-1");
+            assertNotEquals(0, forged.exitCode(), forged.describe());
+        }
     }
 
     @Test
