@@ -1,6 +1,7 @@
 package io.mpathnbd.server.admin;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.mpathnbd.core.backend.BackendInfo;
 import io.mpathnbd.core.backend.Capability;
 import io.mpathnbd.core.export.Export;
 import io.mpathnbd.core.path.Path;
@@ -16,6 +17,8 @@ final class ExportJson {
         n.put("name", e.name());
         n.put("size", ready ? e.size() : 0);
         n.put("ready", ready);
+        n.put("description", e.description());
+        n.put("identity", e.identity());
         n.put("iopolicy", e.ioPolicy());
         n.put("failovers", e.failovers());
         n.put("requeues", e.requeues());
@@ -41,6 +44,10 @@ final class ExportJson {
         n.put("bytes-read", p.bytesRead());
         n.put("bytes-written", p.bytesWritten());
         n.put("last-error", p.lastError());
+        // what the backend says of itself (vendor, product, serial, identity): for operators, never sent to clients
+        BackendInfo info = p.info();
+        n.put("description", info == null ? null : info.description());
+        n.put("identity", info == null ? null : info.identity());
         return n;
     }
 }

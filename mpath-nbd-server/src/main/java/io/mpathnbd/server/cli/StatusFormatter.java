@@ -24,6 +24,10 @@ final class StatusFormatter {
     static void export(StringBuilder sb, JsonNode e) {
         boolean ready = e.path("ready").asBoolean();
         sb.append(e.path("name").asText());
+        String identity = e.path("identity").asText("");
+        if (!identity.isEmpty()) {
+            sb.append(" (").append(identity).append(')');
+        }
         sb.append(ready ? " size=" + humanSize(e.path("size").asLong()) + " (" + e.path("size").asLong() + " bytes)"
                 : " size=? (not ready: no path has connected yet)");
         sb.append(" iopolicy=").append(e.path("iopolicy").asText());

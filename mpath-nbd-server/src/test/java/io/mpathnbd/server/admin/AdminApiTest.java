@@ -84,8 +84,8 @@ class AdminApiTest {
         JsonNode all = ok("GET", "/api/exports", null);
         assertEquals(1, all.size());
         JsonNode e = all.get(0);
-        assertEquals(Set.of("name", "size", "ready", "iopolicy", "failovers", "requeues", "held", "capabilities",
-                "paths"), fields(e));
+        assertEquals(Set.of("name", "size", "ready", "description", "identity", "iopolicy", "failovers", "requeues",
+                "held", "capabilities", "paths"), fields(e));
         assertEquals("disk0", e.get("name").asText());
         assertEquals(GatewayTestSupport.IMAGE_SIZE, e.get("size").asLong());
         assertTrue(e.get("ready").asBoolean());
@@ -94,7 +94,7 @@ class AdminApiTest {
         assertTrue(e.get("capabilities").asText().contains("flush"), e.toString());
         JsonNode p0 = e.get("paths").get(0);
         assertTrue(fields(p0).containsAll(Set.of("id", "uri", "state", "access-state", "in-flight", "requests",
-                "errors", "last-error")), p0.toString());
+                "errors", "last-error", "description", "identity")), p0.toString());
         assertEquals("p0", p0.get("id").asText());
         assertEquals(fileUri(img), p0.get("uri").asText());
         assertEquals("optimized", p0.get("access-state").asText());

@@ -67,7 +67,25 @@ class IscsiGatewayTest {
             Tools.run(GatewayRig.TOOL_TIMEOUT, "sync").assertOk();
             assertEquals(-1L, Files.mismatch(source, image), "the LUN's image holds what was copied in");
             assertTrue(rig.path(0).requests() > 0 && rig.path(1).requests() > 0, rig.describePaths());
+
+            // operators see the LUN's identity (export and paths) and each path's own description
+            JsonNode export = adminGet(rig, "/api/exports/disk");
+            String identity = export.path("identity").asText();
+            assertTrue(identity.startsWith("naa."), export.toString());
+            for (JsonNode p : export.path("paths")) {
+                assertEquals(identity, p.path("identity").asText(), p.toString());
+                assertTrue(p.path("description").asText().contains(identity), p.toString());
+            }
         }
+    }
+
+    private static JsonNode adminGet(GatewayRig rig, String path) throws Exception {
+        java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:"
+                        + rig.gateway().adminAddress().getPort() + path)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), r.body());
+        return new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body());
     }
 
     @Test
