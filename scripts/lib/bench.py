@@ -1,8 +1,11 @@
 """Benchmarks of the gateway (driven by scripts/bench): fio throughput against direct access and nbdkit's nbd proxy,
-failover, two slow paths against one, many connections and exports, and the JMH micro-benchmarks. See BENCHMARKS.md."""
+failover, two slow paths against one, many connections and exports, iSCSI paths to tgtd against libiscsi's
+iscsi-perf, and the JMH micro-benchmarks. See BENCHMARKS.md."""
 import argparse
 import json
 import os
+import re
+import shutil
 import signal
 import socket
 import statistics
@@ -29,23 +32,23 @@ PROFILES = {
 }
 
 
-def free_port():
+def free_port(host="127.0.0.1"):
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((host, 0))
         return s.getsockname()[1]
 
 
-def wait_port(port, proc=None, timeout=20.0):
+def wait_port(port, proc=None, timeout=20.0, host="127.0.0.1"):
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc is not None and proc.poll() is not None:
             raise SystemExit(f"process {proc.args[0]} exited early (code {proc.returncode})")
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            with socket.create_connection((host, port), timeout=0.5):
                 return
         except OSError:
             time.sleep(0.05)
-    raise SystemExit(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+    raise SystemExit(f"nothing listens on {host}:{port} after {timeout}s")
 
 
 class Rig:
@@ -207,9 +210,10 @@ def throughput(args):
                 args.policy, jar=Path(args.compare_jar), name="compare-gateway")
             targets["compare-1path"] = f"nbd://127.0.0.1:{base_port}/one"
             targets["compare-2paths"] = f"nbd://127.0.0.1:{base_port}/two"
-        results = {p: {t: [] for t in targets} for p in args.profiles}
+        profiles = args.profiles or list(PROFILES)
+        results = {p: {t: [] for t in targets} for p in profiles}
         for rnd in range(args.rounds):
-            for profile in args.profiles:
+            for profile in profiles:
                 order = list(targets) if rnd % 2 == 0 else list(reversed(targets))
                 for t in order:
                     r = fio(targets[t], profile, args.runtime, f"{args.size_mib}m")
@@ -314,7 +318,7 @@ def during(uri, prof, args, verify, event, admin_port):
     return box["r"]
 
 
-MODES = ["throughput", "failover", "paths", "scale", "jmh"]
+MODES = ["throughput", "failover", "paths", "scale", "iscsi", "jmh"]
 
 
 def write_results(args, name, text, data=None):
@@ -368,6 +372,189 @@ def paths(args):
         write_results(args, "paths.md", text, summary)
     finally:
         rig.close()
+
+
+# ---------------------------------------------------------------- iscsi: the gateway to tgtd against iscsi-perf
+
+ISCSI_IQN = "iqn.2026-11.io.mpathnbd:bench"
+ISCSI_PROFILES = ["randread-4k-qd16", "seqread-1m-qd8"]
+LUN_BLOCK = 512  # tgtd's default logical block size, the unit of iscsi-perf's -b
+
+
+class Tgtd:
+    """A private tgtd: its own IPC socket in the work dir, portals 127.0.0.1 and 127.0.0.2 on free ports, target
+    ISCSI_IQN with LUN 1 on the rig's image (buffered I/O: the page-cached file). Stopped by the rig's close()."""
+
+    def __init__(self, rig, attempts=5):
+        self.rig = rig
+        for attempt in range(attempts):
+            self.dir = rig.work / f"tgtd-{attempt}"
+            self.dir.mkdir()
+            self.env = dict(os.environ, TGT_IPC_SOCKET=str(self.dir / "socket"))
+            port = free_port()
+            log = open(rig.work / f"tgtd-{attempt}.log", "wb")
+            self.proc = subprocess.Popen(["tgtd", "-f", "--iscsi", f"portal=127.0.0.1:{port}"], stdout=log,
+                                         stderr=subprocess.STDOUT, env=self.env, start_new_session=True)
+            rig.procs.append(self.proc)
+            # tgtd falls back to 0.0.0.0:3260 when it cannot bind its portal: only our own portal will do
+            listed = self.await_ipc()
+            if f"127.0.0.1:{port}," in listed:
+                break
+            print(f"tgtd did not take 127.0.0.1:{port} (portals: {listed.split()}); trying another port", flush=True)
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        else:
+            raise SystemExit(f"tgtd could not take a portal on 127.0.0.1 in {attempts} attempts (logs in {rig.work})")
+        self.portals = [("127.0.0.1", port), self.add_portal("127.0.0.2")]
+        self.tgtadm("--op", "new", "--mode", "target", "--tid", "1", "-T", ISCSI_IQN)
+        self.tgtadm("--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "1", "-b", str(rig.image))
+        self.tgtadm("--op", "bind", "--mode", "target", "--tid", "1", "-I", "ALL")
+        for host, p in self.portals:
+            wait_port(p, self.proc, host=host)
+        print(f"tgtd pid {self.proc.pid} serves {ISCSI_IQN} LUN 1 = {rig.image} on "
+              f"{', '.join(f'{h}:{p}' for h, p in self.portals)}", flush=True)
+
+    def run_tgtadm(self, *args):
+        return subprocess.run(["tgtadm", "--lld", "iscsi", *args], env=self.env, capture_output=True, text=True,
+                              timeout=30)
+
+    def tgtadm(self, *args):
+        r = self.run_tgtadm(*args)
+        if r.returncode != 0:
+            raise SystemExit(f"tgtadm {' '.join(args)} failed: {r.stderr.strip()}")
+        return r.stdout
+
+    def await_ipc(self, timeout=10.0):
+        """The portal list, once tgtd answers on its IPC socket."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"tgtd exited early (code {self.proc.returncode}); logs in {self.rig.work}")
+            r = self.run_tgtadm("--op", "show", "--mode", "portal")
+            if r.returncode == 0:
+                return r.stdout
+            time.sleep(0.1)
+        raise SystemExit(f"tgtd did not answer on {self.env['TGT_IPC_SOCKET']} within {timeout}s")
+
+    def add_portal(self, host, attempts=5):
+        for _ in range(attempts):
+            port = free_port(host)
+            if self.run_tgtadm("--op", "new", "--mode", "portal", "--param", f"portal={host}:{port}").returncode == 0:
+                return host, port
+        raise SystemExit(f"tgtd could not add a portal on {host} in {attempts} attempts")
+
+    def uri(self, i):
+        host, port = self.portals[i]
+        return f"iscsi://{host}:{port}/{ISCSI_IQN}/1"
+
+
+def iscsi_perf_cmd(uri, profile, runtime):
+    p = PROFILES[profile]
+    blocks = size_bytes(p["bs"]) // LUN_BLOCK
+    cmd = ["iscsi-perf", "-i", "iqn.2026-11.io.mpathnbd:iscsi-perf", "-m", str(p["iodepth"]), "-b", str(blocks),
+           "-t", str(runtime)]
+    if p["rw"] == "randread":
+        cmd.append("-r")
+    return cmd + [uri]
+
+
+def iscsi_perf(uri, profile, runtime):
+    """libiscsi's iscsi-perf straight to the target: reads only; its last line is the average over the whole run."""
+    cmd = iscsi_perf_cmd(uri, profile, runtime)
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=runtime + 60)
+    text = out.stdout + out.stderr
+    averages = re.findall(r"iops average (\d+) \(", text)
+    if out.returncode != 0 or "finished." not in text or not averages:
+        raise SystemExit(f"iscsi-perf failed (code {out.returncode}): {' '.join(cmd)}\n{text[-2000:]}")
+    iops = int(averages[-1])
+    # MB/s as fio reports it (10^6 bytes); iscsi-perf's own "MB/s" figure is MiB/s
+    return dict(iops=iops, mbps=iops * size_bytes(PROFILES[profile]["bs"]) / 1e6, errors=0)
+
+
+def size_bytes(text):
+    units = {"k": 1 << 10, "m": 1 << 20}
+    return int(text[:-1]) * units[text[-1].lower()] if text[-1].lower() in units else int(text)
+
+
+def iscsi(args):
+    """4k random read QD16 and 1M sequential read QD8 from one tgtd: iscsi-perf straight to it against fio through
+    the gateway with one and with two iSCSI paths (one per portal), interleaved."""
+    missing = [t for t in ("tgtd", "tgtadm", "iscsi-perf") if shutil.which(t) is None]
+    if missing:
+        raise SystemExit(f"iscsi mode needs {', '.join(missing)}: apt-get install tgt libiscsi-bin")
+    profiles = args.profiles or ISCSI_PROFILES
+    writes = [p for p in profiles if "read" not in PROFILES[p]["rw"]]
+    if writes:
+        raise SystemExit(f"iscsi mode: iscsi-perf only reads, so write profiles cannot be compared: {writes}")
+    work = Path(tempfile.mkdtemp(prefix="mpath-iscsi-", dir=args.workdir)).resolve()
+    rig = Rig(work, args.size_mib)
+    try:
+        tgt = Tgtd(rig)
+        gw_port, admin_port = rig.gateway(
+            {"one": [tgt.uri(0)], "two": [tgt.uri(0), tgt.uri(1)]}, args.policy,
+            extra="iscsi:\n  initiator-name: iqn.2026-11.io.mpathnbd:bench-gateway")
+        targets = {
+            "iscsi-perf": lambda prof: iscsi_perf(tgt.uri(0), prof, args.runtime),
+            "gateway-1path": lambda prof: fio(f"nbd://127.0.0.1:{gw_port}/one", prof, args.runtime,
+                                              f"{args.size_mib}m"),
+            "gateway-2paths": lambda prof: fio(f"nbd://127.0.0.1:{gw_port}/two", prof, args.runtime,
+                                               f"{args.size_mib}m"),
+        }
+        results = {p: {t: [] for t in targets} for p in profiles}
+        for rnd in range(args.rounds):
+            for profile in profiles:
+                order = list(targets) if rnd % 2 == 0 else list(reversed(targets))
+                for t in order:
+                    r = targets[t](profile)
+                    if r["errors"]:
+                        raise SystemExit(f"{t} {profile}: fio reported error {r['errors']}")
+                    results[profile][t].append(r)
+                    print(f"round {rnd + 1} {profile:18} {t:15} {r['iops']:10.0f} IOPS {r['mbps']:9.1f} MB/s",
+                          flush=True)
+        iscsi_report(args, results, tgt, gw_port, work)
+    finally:
+        rig.close()
+
+
+def iscsi_report(args, results, tgt, gw_port, work):
+    lines = [f"# scripts/bench iscsi ({time.strftime('%Y-%m-%d %H:%M:%S')})", "",
+             f"machine: {os.cpu_count()} cores, {os.uname().release}; rounds {args.rounds} x {args.runtime}s, "
+             f"median per cell; one tgtd ({tgt_version()}), LUN 1 = {args.size_mib} MiB image file in the page "
+             f"cache, portals 127.0.0.1 and 127.0.0.2; gateway iopolicy {args.policy}, JVM {' '.join(GATEWAY_JVM)}",
+             "",
+             "- iscsi-perf: libiscsi's reference initiator straight to tgtd (portal 127.0.0.1); its figure is the "
+             "average over the whole run, fio's excludes a 1 s ramp",
+             "- gateway-1path / gateway-2paths: fio `ioengine=nbd` through the gateway, whose export has one iSCSI "
+             "path (portal 127.0.0.1) or two (both portals, one session each)", "",
+             "| profile | target | IOPS | MB/s | p50 us | p99 us | vs iscsi-perf |", "|---|---|---|---|---|---|---|"]
+    summary = {}
+    for profile, per_target in results.items():
+        base = median_of(per_target["iscsi-perf"], "iops")
+        for t, runs in per_target.items():
+            iops = median_of(runs, "iops")
+            row = dict(iops=iops, mbps=median_of(runs, "mbps"), vs_iscsi_perf=iops / base if base else 0)
+            if t != "iscsi-perf":
+                row.update(p50=median_of(runs, "p50"), p99=median_of(runs, "p99"))
+            summary.setdefault(profile, {})[t] = row
+            lat = f"{row['p50']:.0f} | {row['p99']:.0f}" if "p50" in row else "- | -"
+            lines.append(f"| {profile} | {t} | {row['iops']:.0f} | {row['mbps']:.1f} | {lat} | "
+                         f"{row['vs_iscsi_perf']:.2f} |")
+    lines += ["", "Commands of one run (the uri's port is chosen per run):", ""]
+    for profile in results:
+        p = PROFILES[profile]
+        lines.append(f"- {profile}: `{' '.join(iscsi_perf_cmd(tgt.uri(0), profile, args.runtime))}` against "
+                     f"`fio --name=bench --ioengine=nbd --uri=nbd://127.0.0.1:{gw_port}/one --rw={p['rw']} "
+                     f"--bs={p['bs']} --iodepth={p['iodepth']} --size={args.size_mib}m --time_based "
+                     f"--runtime={args.runtime} --ramp_time=1` (and `/two`)")
+    text = "\n".join(lines) + "\n"
+    print("\n" + text)
+    write_results(args, "iscsi.md", text, summary)
+    print(f"logs in {work}")
+
+
+def tgt_version():
+    r = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "tgt"], capture_output=True, text=True)
+    return f"tgt {r.stdout.strip()}" if r.returncode == 0 and r.stdout.strip() else "tgt"
 
 
 # ---------------------------------------------------------------- scale: many connections and exports
@@ -599,8 +786,10 @@ def main():
     ap = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
     ap.add_argument("mode", nargs="?", default="throughput", choices=MODES,
                     help="throughput (default), failover, paths (two slow paths vs one), scale (many connections "
-                    "and exports: throughput, memory, CPU per request), jmh (micro-benchmarks)")
-    ap.add_argument("--profiles", nargs="+", default=list(PROFILES), choices=list(PROFILES))
+                    "and exports: throughput, memory, CPU per request), iscsi (the gateway with iSCSI paths to tgtd "
+                    "vs libiscsi's iscsi-perf straight to it), jmh (micro-benchmarks)")
+    ap.add_argument("--profiles", nargs="+", choices=list(PROFILES),
+                    help=f"fio profiles (default: all; iscsi mode: {' '.join(ISCSI_PROFILES)}, read profiles only)")
     ap.add_argument("--runtime", type=int, default=10, help="seconds per fio run (default 10)")
     ap.add_argument("--rounds", type=int, default=2, help="interleaved rounds; cells are medians (default 2)")
     ap.add_argument("--size-mib", type=int, default=1024, help="disk image size (default 1024)")
@@ -635,6 +824,8 @@ def main():
         paths(args)
     elif args.mode == "scale":
         scale(args)
+    elif args.mode == "iscsi":
+        iscsi(args)
     elif args.mode == "jmh":
         jmh(args)
     else:
