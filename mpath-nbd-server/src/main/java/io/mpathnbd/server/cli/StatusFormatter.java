@@ -24,10 +24,6 @@ final class StatusFormatter {
     static void export(StringBuilder sb, JsonNode e) {
         boolean ready = e.path("ready").asBoolean();
         sb.append(e.path("name").asText());
-        String identity = e.path("identity").asText("");
-        if (!identity.isEmpty()) {
-            sb.append(" (").append(identity).append(')');
-        }
         sb.append(ready ? " size=" + humanSize(e.path("size").asLong()) + " (" + e.path("size").asLong() + " bytes)"
                 : " size=? (not ready: no path has connected yet)");
         sb.append(" iopolicy=").append(e.path("iopolicy").asText());
@@ -38,6 +34,10 @@ final class StatusFormatter {
         String caps = e.path("capabilities").asText("");
         if (!caps.isEmpty()) {
             sb.append(" features='").append(caps).append('\'');
+        }
+        String identity = e.path("identity").asText("");
+        if (!identity.isEmpty() && !"null".equals(identity)) {
+            sb.append(" identity=").append(identity);
         }
         sb.append('\n');
         List<String[]> rows = new ArrayList<>();
