@@ -8,11 +8,14 @@ import java.util.List;
 
 /**
  * Decodes the PDUs of one direction from a byte stream split anywhere. The header (BHS, skipped AHS, header digest)
- * is gathered into a reusable buffer of its own, so a header split between reads never makes the cumulation copy;
- * the data segment becomes a retained slice of the receive buffer once it, its padding and its digest are all there
- * (segments are bounded by the MaxRecvDataSegmentLength this side declared). Checks: the opcode belongs to the
- * direction, reserved bits, digests when enabled, the segment limit, and each type's own rules. Every violation
- * throws {@link IscsiProtocolException} and discards the rest of the stream: the owner must drop the connection.
+ * is gathered into a reusable buffer of its own, so a header split between reads never makes the cumulation copy.
+ * A data segment that is all there becomes a retained slice of the receive buffer; one that spans reads is gathered
+ * piece by piece as it arrives ({@link SegmentGatherer}), so the cumulation is always drained: it never has to grow
+ * or be copied while earlier slices pin it (segments are bounded by the MaxRecvDataSegmentLength this side
+ * declared, 256 KiB by default, so the segments of large reads often span socket reads). Checks: the opcode
+ * belongs to the direction, reserved bits, digests when enabled, the segment limit, and each type's own rules.
+ * Every violation throws {@link IscsiProtocolException} and discards the rest of the stream: the owner must drop
+ * the connection.
  *
  * <p>Emits at most one PDU per decode step, so a handler that changes the {@link PduSettings} on the final Login
  * Response has done so before the next PDU's bytes are parsed.
@@ -27,8 +30,13 @@ public final class IscsiPduDecoder extends ByteToMessageDecoder {
     private final Crc32c crc = new Crc32c();
     /** BHS, AHS and header digest of the PDU being received. Heap, not pooled, reused for every PDU. */
     private final ByteBuf header = Unpooled.wrappedBuffer(new byte[Opcodes.BHS_LENGTH + MAX_AHS_LENGTH + 4]).clear();
+    /** Padding and data digest of a segment that spanned reads. */
+    private final ByteBuf trailer = Unpooled.wrappedBuffer(new byte[3 + 4]).clear();
+    private final SegmentGatherer gatherer = new SegmentGatherer();
     private State state = State.HEADER;
     private int dataLength;
+    /** Bytes of the data segment not received yet; below dataLength once gathering has started. */
+    private int dataRemaining;
     private boolean dataDigest;
 
     private IscsiPduDecoder(PduSettings settings, boolean initiator) {
@@ -77,31 +85,73 @@ public final class IscsiPduDecoder extends ByteToMessageDecoder {
                     return;
                 }
                 dataDigest = settings.dataDigest();
+                dataRemaining = dataLength;
                 state = State.DATA;
                 // fall through: the data may already be here
             case DATA:
-                int padded = dataLength + IscsiPduEncoder.padding(dataLength);
-                if (in.readableBytes() < padded + (dataDigest ? 4 : 0)) {
+                int pad = IscsiPduEncoder.padding(dataLength);
+                int trailerLength = pad + (dataDigest ? 4 : 0);
+                if (dataRemaining == dataLength && in.readableBytes() >= dataLength + trailerLength) {
+                    emitWhole(in, pad, out);
                     return;
                 }
-                int start = in.readerIndex();
-                if (dataDigest) {
-                    int expected = crc.of(in, start, padded);
-                    int received = in.getIntLE(start + padded);
-                    if (expected != received) {
-                        throw fail(in, "data digest mismatch on " + Opcodes.name(header.getByte(0) & 0x3f)
-                                + ": received 0x" + Integer.toHexString(received) + ", computed 0x"
-                                + Integer.toHexString(expected));
+                if (!in.isReadable()) {
+                    return;
+                }
+                if (dataRemaining == dataLength && dataDigest) {
+                    crc.reset();
+                }
+                if (dataRemaining > 0) {
+                    int n = Math.min(dataRemaining, in.readableBytes());
+                    if (dataDigest) {
+                        crc.update(in, in.readerIndex(), n);
+                    }
+                    gatherer.add(in, n, dataRemaining, ctx.alloc());
+                    dataRemaining -= n;
+                    if (dataRemaining > 0) {
+                        return;
                     }
                 }
-                ByteBuf data = in.retainedSlice(start, dataLength);
-                in.skipBytes(padded + (dataDigest ? 4 : 0));
-                emit(in, data, out);
+                int missing = trailerLength - trailer.writerIndex();
+                int n = Math.min(missing, in.readableBytes());
+                in.readBytes(trailer, n);
+                if (n < missing) {
+                    return;
+                }
+                if (dataDigest) {
+                    checkDataDigest(in, crc.update(trailer, 0, pad).value(), trailer.getIntLE(pad));
+                }
+                trailer.clear();
+                emit(in, gatherer.take(), out);
                 return;
             case FAILED:
             default:
                 in.skipBytes(in.readableBytes());
         }
+    }
+
+    /** The common case: the segment, its padding and its digest are all in {@code in}. */
+    private void emitWhole(ByteBuf in, int pad, List<Object> out) {
+        int start = in.readerIndex();
+        if (dataDigest) {
+            checkDataDigest(in, crc.of(in, start, dataLength + pad), in.getIntLE(start + dataLength + pad));
+        }
+        ByteBuf data = in.retainedSlice(start, dataLength);
+        in.skipBytes(dataLength + pad + (dataDigest ? 4 : 0));
+        emit(in, data, out);
+    }
+
+    private void checkDataDigest(ByteBuf in, int expected, int received) {
+        if (expected != received) {
+            throw fail(in, "data digest mismatch on " + Opcodes.name(header.getByte(0) & 0x3f)
+                    + ": received 0x" + Integer.toHexString(received) + ", computed 0x"
+                    + Integer.toHexString(expected));
+        }
+    }
+
+    @Override
+    protected void handlerRemoved0(ChannelHandlerContext ctx) {
+        gatherer.release();
     }
 
     private void checkOpcode(ByteBuf in) {
@@ -170,6 +220,7 @@ public final class IscsiPduDecoder extends ByteToMessageDecoder {
 
     private IscsiProtocolException fail(ByteBuf in, String message) {
         state = State.FAILED;
+        gatherer.release();
         in.skipBytes(in.readableBytes());
         return new IscsiProtocolException(message);
     }
