@@ -500,6 +500,16 @@ def iscsi(args):
             "gateway-2paths": lambda prof: fio(f"nbd://127.0.0.1:{gw_port}/two", prof, args.runtime,
                                                f"{args.size_mib}m"),
         }
+        if args.compare_jar:
+            # a second gateway from another build (e.g. before a change), measured in the same interleaved rounds
+            base_port, _ = rig.gateway(
+                {"one": [tgt.uri(0)], "two": [tgt.uri(0), tgt.uri(1)]}, args.policy,
+                extra="iscsi:\n  initiator-name: iqn.2026-11.io.mpathnbd:bench-compare",
+                jar=Path(args.compare_jar), name="compare-gateway")
+            targets["compare-1path"] = lambda prof: fio(f"nbd://127.0.0.1:{base_port}/one", prof, args.runtime,
+                                                        f"{args.size_mib}m")
+            targets["compare-2paths"] = lambda prof: fio(f"nbd://127.0.0.1:{base_port}/two", prof, args.runtime,
+                                                         f"{args.size_mib}m")
         results = {p: {t: [] for t in targets} for p in profiles}
         for rnd in range(args.rounds):
             for profile in profiles:
@@ -795,8 +805,8 @@ def main():
     ap.add_argument("--size-mib", type=int, default=1024, help="disk image size (default 1024)")
     ap.add_argument("--policy", default="queue-depth", help="gateway iopolicy (default queue-depth)")
     ap.add_argument("--io-timeout", default="1s", help="failover mode: the gateway's io-timeout (default 1s)")
-    ap.add_argument("--compare-jar", help="throughput mode: also measure a gateway from this jar (e.g. a build "
-                    "from before a change), interleaved, as compare-1path/compare-2paths")
+    ap.add_argument("--compare-jar", help="throughput and iscsi modes: also measure a gateway from this jar (e.g. a "
+                    "build from before a change), interleaved, as compare-1path/compare-2paths")
     ap.add_argument("--delay", default="2ms", help="paths mode: latency each backend adds (default 2ms)")
     ap.add_argument("--qd", type=int, default=64, help="paths mode: fio queue depth (default 64)")
     ap.add_argument("--rw", default="randread", help="paths mode: fio rw pattern (default randread)")
