@@ -155,6 +155,12 @@ public final class Path {
         return machine.session();
     }
 
+    /** True when the live session's I/O runs on the calling thread's event loop (see EventLoopAffinity). */
+    public boolean onCallerLoop() {
+        PathSession s = machine.session();
+        return s != null && s.onCallerLoop();
+    }
+
     // ---------------------------------------------------------------- hot-path accounting (used by the export)
 
     public void beginRequest(int bytes) {

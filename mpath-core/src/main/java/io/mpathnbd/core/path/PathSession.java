@@ -1,6 +1,8 @@
 package io.mpathnbd.core.path;
 
 import io.mpathnbd.core.backend.BackendSession;
+import io.mpathnbd.core.backend.EventLoopAffinity;
+import io.netty.util.concurrent.EventExecutor;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -10,12 +12,14 @@ import java.util.concurrent.CompletableFuture;
 public final class PathSession {
     private final Path path;
     private final BackendSession backend;
+    private final EventExecutor loop; // the session's only loop, or null when it has none (see EventLoopAffinity)
     private CompletableFuture<Void> closing; // guarded by this
     volatile boolean probePending;
 
     PathSession(Path path, BackendSession backend) {
         this.path = path;
         this.backend = backend;
+        this.loop = backend instanceof EventLoopAffinity ? ((EventLoopAffinity) backend).eventLoop() : null;
     }
 
     public Path path() {
@@ -24,6 +28,12 @@ public final class PathSession {
 
     public BackendSession backend() {
         return backend;
+    }
+
+    /** True when the session's I/O runs on the calling thread's event loop (never for a session on every loop). */
+    public boolean onCallerLoop() {
+        EventExecutor l = loop;
+        return l != null && l.inEventLoop();
     }
 
     /**

@@ -5,6 +5,7 @@ import io.mpathnbd.core.backend.BackendCallback;
 import io.mpathnbd.core.backend.BackendException;
 import io.mpathnbd.core.backend.BackendInfo;
 import io.mpathnbd.core.backend.BackendSession;
+import io.mpathnbd.core.backend.EventLoopAffinity;
 import io.mpathnbd.core.backend.Failure;
 import io.mpathnbd.core.path.AccessState;
 import io.mpathnbd.core.request.BlockFlags;
@@ -24,6 +25,7 @@ import io.mpathnbd.iscsi.session.ScsiTask;
 import io.mpathnbd.iscsi.session.TaskFailure;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.util.concurrent.EventExecutor;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -39,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * kinds. When the unit reports ALUA, the path's access state follows it: read at attach, re-read when a unit
  * attention or sense says the states may have changed, and on every probe.
  */
-final class IscsiBackendSession implements BackendSession, AccessStateSource {
+final class IscsiBackendSession implements BackendSession, AccessStateSource, EventLoopAffinity {
     private static final Logger LOG = LoggerFactory.getLogger(IscsiBackendSession.class);
     /** An orderly logout is tried for at most this long before the connection is just closed. */
     private static final long LOGOUT_BOUND_MILLIS = 2000;
@@ -86,6 +88,11 @@ final class IscsiBackendSession implements BackendSession, AccessStateSource {
 
     Attachment attachment() {
         return attachment;
+    }
+
+    @Override
+    public EventExecutor eventLoop() {
+        return connection.eventLoop();
     }
 
     IscsiConnection connection() {
