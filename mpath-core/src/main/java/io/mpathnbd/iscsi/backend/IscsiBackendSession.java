@@ -28,7 +28,9 @@ import io.netty.buffer.Unpooled;
 import io.netty.util.concurrent.EventExecutor;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -301,7 +303,7 @@ final class IscsiBackendSession implements BackendSession, AccessStateSource, Ev
                 logout.orTimeout(LOGOUT_BOUND_MILLIS, TimeUnit.MILLISECONDS).whenComplete((v, e) -> {
                     if (e != null) {
                         LOG.info("{}: logout did not complete ({}); closing the connection", display,
-                                e.getMessage());
+                                logoutFailure(e));
                     }
                     connection.close();
                 });
@@ -379,4 +381,12 @@ final class IscsiBackendSession implements BackendSession, AccessStateSource, Ev
         }
     }
 
+    /** Why a logout did not complete, in words (a timeout carries no message of its own). */
+    private static String logoutFailure(Throwable e) {
+        Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+        if (cause instanceof TimeoutException) {
+            return "no answer within " + LOGOUT_BOUND_MILLIS + " ms";
+        }
+        return cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName();
+    }
 }
