@@ -1,5 +1,6 @@
 package io.mpathnbd.iscsi.pdu;
 
+import io.mpathnbd.core.buffer.PayloadCollector;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
@@ -10,7 +11,7 @@ import java.util.List;
  * Decodes the PDUs of one direction from a byte stream split anywhere. The header (BHS, skipped AHS, header digest)
  * is gathered into a reusable buffer of its own, so a header split between reads never makes the cumulation copy.
  * A data segment that is all there becomes a retained slice of the receive buffer; one that spans reads is gathered
- * piece by piece as it arrives ({@link SegmentGatherer}), so the cumulation is always drained: it never has to grow
+ * piece by piece as it arrives ({@link PayloadCollector}), so the cumulation is always drained: it never has to grow
  * or be copied while earlier slices pin it (segments are bounded by the MaxRecvDataSegmentLength this side
  * declared, 256 KiB by default, so the segments of large reads often span socket reads). Checks: the opcode
  * belongs to the direction, reserved bits, digests when enabled, the segment limit, and each type's own rules.
@@ -32,7 +33,7 @@ public final class IscsiPduDecoder extends ByteToMessageDecoder {
     private final ByteBuf header = Unpooled.wrappedBuffer(new byte[Opcodes.BHS_LENGTH + MAX_AHS_LENGTH + 4]).clear();
     /** Padding and data digest of a segment that spanned reads. */
     private final ByteBuf trailer = Unpooled.wrappedBuffer(new byte[3 + 4]).clear();
-    private final SegmentGatherer gatherer = new SegmentGatherer();
+    private final PayloadCollector payload = new PayloadCollector();
     private State state = State.HEADER;
     private int dataLength;
     /** Bytes of the data segment not received yet; below dataLength once gathering has started. */
@@ -98,15 +99,20 @@ public final class IscsiPduDecoder extends ByteToMessageDecoder {
                 if (!in.isReadable()) {
                     return;
                 }
-                if (dataRemaining == dataLength && dataDigest) {
-                    crc.reset();
+                if (dataRemaining == dataLength) {
+                    if (dataDigest) {
+                        crc.reset();
+                    }
+                    if (dataLength > 0) {
+                        payload.start(dataLength);
+                    }
                 }
                 if (dataRemaining > 0) {
                     int n = Math.min(dataRemaining, in.readableBytes());
                     if (dataDigest) {
                         crc.update(in, in.readerIndex(), n);
                     }
-                    gatherer.add(in, n, dataRemaining, ctx.alloc());
+                    payload.take(ctx.alloc(), in);
                     dataRemaining -= n;
                     if (dataRemaining > 0) {
                         return;
@@ -122,7 +128,7 @@ public final class IscsiPduDecoder extends ByteToMessageDecoder {
                     checkDataDigest(in, crc.update(trailer, 0, pad).value(), trailer.getIntLE(pad));
                 }
                 trailer.clear();
-                emit(in, gatherer.take(), out);
+                emit(in, payload.finish(ctx.alloc()), out);
                 return;
             case FAILED:
             default:
@@ -151,7 +157,7 @@ public final class IscsiPduDecoder extends ByteToMessageDecoder {
 
     @Override
     protected void handlerRemoved0(ChannelHandlerContext ctx) {
-        gatherer.release();
+        payload.discard();
     }
 
     private void checkOpcode(ByteBuf in) {
@@ -220,7 +226,7 @@ public final class IscsiPduDecoder extends ByteToMessageDecoder {
 
     private IscsiProtocolException fail(ByteBuf in, String message) {
         state = State.FAILED;
-        gatherer.release();
+        payload.discard();
         in.skipBytes(in.readableBytes());
         return new IscsiProtocolException(message);
     }

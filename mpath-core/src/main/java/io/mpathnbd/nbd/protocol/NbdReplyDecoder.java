@@ -1,5 +1,6 @@
 package io.mpathnbd.nbd.protocol;
 
+import io.mpathnbd.core.buffer.PayloadCollector;
 import io.mpathnbd.core.request.Extents;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;

@@ -1,5 +1,6 @@
 package io.mpathnbd.iscsi.pdu;
 
+import io.mpathnbd.core.buffer.PayloadCollector;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -77,7 +78,7 @@ class LargeSegmentDecoderTest {
         assertArrayEquals(data, IscsiWire.content(d.data()));
         if (d.data() instanceof CompositeByteBuf) {
             int components = ((CompositeByteBuf) d.data()).numComponents();
-            assertTrue(components <= 2 * (LENGTH / SegmentGatherer.COPY_BELOW) + 2, components + " components");
+            assertTrue(components <= 2 * (LENGTH / PayloadCollector.COPY_BELOW) + 2, components + " components");
         }
         IscsiWire.release(d);
         assertFalse(ch.finishAndReleaseAll());

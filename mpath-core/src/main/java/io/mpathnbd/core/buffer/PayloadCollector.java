@@ -1,4 +1,4 @@
-package io.mpathnbd.nbd.protocol;
+package io.mpathnbd.core.buffer;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -12,11 +12,12 @@ import io.netty.buffer.CompositeByteBuf;
  * <p>A payload that arrives whole in one receive buffer becomes a retained slice of it. One that spans several
  * becomes a composite of retained slices; pieces smaller than {@link #COPY_BELOW} are copied into a buffer of their
  * own instead, so a sender trickling bytes cannot make a composite of millions of tiny slices, and so are small pieces
- * of a mostly empty receive buffer ({@link #SPARSE_FACTOR}). Confined to one decoder, so one event loop.
+ * of a mostly empty receive buffer ({@link #SPARSE_FACTOR}). Shared by the NBD and iSCSI decoders. Confined to one
+ * decoder, so one event loop.
  */
-final class PayloadCollector {
+public final class PayloadCollector {
     /** Pieces of a payload spanning several reads that are shorter than this are copied rather than sliced. */
-    static final int COPY_BELOW = 16 * 1024;
+    public static final int COPY_BELOW = 16 * 1024;
     /** Largest buffer allocated for copied pieces. */
     private static final int COPY_BUFFER = 64 * 1024;
     /**
@@ -24,7 +25,7 @@ final class PayloadCollector {
      * than 1/SPARSE_FACTOR of its capacity): a slice pins the whole buffer for as long as the request lives (it may be
      * held while no path is usable), and such a buffer would pin far more memory than the data that came in it.
      */
-    static final int SPARSE_FACTOR = 16;
+    public static final int SPARSE_FACTOR = 16;
 
     private int remaining;
     private ByteBuf whole;
@@ -32,12 +33,12 @@ final class PayloadCollector {
     private ByteBuf tail;
 
     /** Starts a payload of {@code length} (positive) bytes. */
-    void start(int length) {
+    public void start(int length) {
         remaining = length;
     }
 
     /** Takes as much of the payload as {@code in} holds; true when the payload is complete. */
-    boolean take(ByteBufAllocator alloc, ByteBuf in) {
+    public boolean take(ByteBufAllocator alloc, ByteBuf in) {
         int n = Math.min(remaining, in.readableBytes());
         if (n == 0) {
             return remaining == 0;
@@ -65,7 +66,7 @@ final class PayloadCollector {
     }
 
     /** The complete payload; the caller owns it and this collector is empty again. */
-    ByteBuf finish(ByteBufAllocator alloc) {
+    public ByteBuf finish(ByteBufAllocator alloc) {
         ByteBuf out = whole;
         whole = null;
         if (out != null) {
@@ -83,7 +84,7 @@ final class PayloadCollector {
     }
 
     /** Drops whatever was gathered (the stream failed or the handler was removed). */
-    void discard() {
+    public void discard() {
         remaining = 0;
         if (whole != null) {
             whole.release();
