@@ -1,16 +1,12 @@
 package io.mpathnbd.testing;
 
 import io.mpathnbd.testing.peers.FreePort;
+import io.mpathnbd.testing.peers.PeerDirs;
 import io.mpathnbd.testing.peers.PeerProcess;
 import io.mpathnbd.testing.peers.Tools;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -194,13 +190,13 @@ public final class Tgtd implements AutoCloseable {
 
     /** Starts tgtd, sets up the target as {@code options} say, and returns once every portal accepts logins. */
     public static Tgtd start(Path image, Options options) throws Exception {
-        requirePrograms();
+        Tools.require("tgtd", "tgtadm");
         Path lun = image.toAbsolutePath();
         if (!Files.isRegularFile(lun)) {
             throw new IllegalArgumentException("the LUN's image must be an existing file: " + lun);
         }
         // the system temporary directory keeps the socket path short (the kernel limits it to 107 bytes)
-        Path dir = Files.createTempDirectory("mpath-tgtd-");
+        Path dir = PeerDirs.create("tgtd");
         try {
             Tgtd tgt = launch(dir, lun);
             try {
@@ -212,7 +208,7 @@ public final class Tgtd implements AutoCloseable {
             LOG.info("tgtd pid {} serves {} LUN {} = {} on {} ({})", tgt.pid(), IQN, LUN, lun, tgt.portals, options);
             return tgt;
         } catch (Exception | Error e) {
-            deleteTree(dir);
+            PeerDirs.deleteTree(dir);
             throw e;
         }
     }
@@ -314,7 +310,7 @@ public final class Tgtd implements AutoCloseable {
         }
         closed = true;
         process.close();
-        deleteTree(dir);
+        PeerDirs.deleteTree(dir);
         LOG.info("tgtd pid {} closed", process.pid());
     }
 
@@ -504,42 +500,6 @@ public final class Tgtd implements AutoCloseable {
 
     private static String value(String line) {
         return line.substring(line.indexOf(':') + 1).trim();
-    }
-
-    private static void requirePrograms() {
-        List<String> missing = new ArrayList<>();
-        for (String program : List.of("tgtd", "tgtadm")) {
-            if (Tools.which(program) == null) {
-                missing.add(program);
-            }
-        }
-        if (!missing.isEmpty()) {
-            throw new AssertionError("required programs are missing: " + String.join(", ", missing)
-                    + " (Debian package tgt); install them with apt-get (see shared/reference/test-rig.md)");
-        }
-    }
-
-    private static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try {
-            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    Files.deleteIfExists(file);
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
-                    Files.deleteIfExists(d);
-                    return FileVisitResult.CONTINUE;
-                }
-            });
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete " + dir, e);
-        }
     }
 
     private static void sleep(long millis) {

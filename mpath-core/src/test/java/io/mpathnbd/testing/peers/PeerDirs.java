@@ -9,12 +9,12 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 
 /** Working directories of peers started without one given by the test. */
-final class PeerDirs {
+public final class PeerDirs {
     private PeerDirs() {
     }
 
     /** A new private directory (mode 700) for one peer's config, pid file, sockets and log. */
-    static Path create(String prefix) {
+    public static Path create(String prefix) {
         try {
             return Files.createTempDirectory("mpath-" + prefix + "-");
         } catch (IOException e) {
@@ -31,7 +31,7 @@ final class PeerDirs {
     }
 
     /** Removes {@code dir} and everything under it; quiet about files already gone. */
-    static void deleteTree(Path dir) {
+    public static void deleteTree(Path dir) {
         if (!Files.exists(dir)) {
             return;
         }

@@ -37,7 +37,9 @@ public final class Tools {
             Map.entry("nbdinfo", "libnbd-bin"),
             Map.entry("nbdcopy", "libnbd-bin"),
             Map.entry("nbdsh", "python3-libnbd"),
-            Map.entry("fio", "fio"));
+            Map.entry("fio", "fio"),
+            Map.entry("tgtd", "tgt"),
+            Map.entry("tgtadm", "tgt"));
 
     private Tools() {
     }
