@@ -1,6 +1,5 @@
 package io.mpathnbd.server.it;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -8,13 +7,9 @@ import io.mpathnbd.core.path.PathState;
 import io.mpathnbd.testing.peers.Images;
 import io.mpathnbd.testing.peers.Nbdkit;
 import io.mpathnbd.testing.peers.Tools;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
@@ -37,7 +32,7 @@ class FailoverUnderLoadTest {
             b = Nbdkit.builder().dir(dir.resolve("b")).file(image).start();
             int portB = b.port();
             try (GatewayRig rig = GatewayRig.start("  iopolicy: round-robin\n", List.of(a.uri(), b.uri()))) {
-                Process fio = startFio(dir, rig.uri(), 12);
+                Process fio = GatewayRig.startVerifiedWrites(dir, "failover", rig.uri(), SIZE / 2, 12);
                 Thread.sleep(2500);
                 LOG.info("killing backend b (pid {})", b.pid());
                 b.kill();
@@ -46,7 +41,7 @@ class FailoverUnderLoadTest {
                 b = Nbdkit.builder().dir(dir.resolve("b2")).port(portB).file(image).start();
                 LOG.info("restarted backend b on port {}", portB);
                 rig.awaitState(1, PathState.LIVE, Duration.ofSeconds(10));
-                JsonNode job = finish(fio, dir);
+                JsonNode job = GatewayRig.finishVerifiedWrites(fio, dir, 90);
                 LOG.info("kill/restart: worst completion latency {} ms", GatewayRig.worstLatencyMillis(job));
                 assertTrue(rig.export().failovers() >= 1, "a failover must have been counted");
                 rig.awaitAllLive(Duration.ofSeconds(10));
@@ -68,7 +63,7 @@ class FailoverUnderLoadTest {
         try (GatewayRig rig = GatewayRig.start("  iopolicy: round-robin\n", List.of(a.uri(), b.uri()))) {
             int portA = a.port();
             int portB = b.port();
-            Process fio = startFio(dir, rig.uri(), 14);
+            Process fio = GatewayRig.startVerifiedWrites(dir, "failover", rig.uri(), SIZE / 2, 14);
             Thread.sleep(2000);
             LOG.info("hanging backend a with SIGSTOP");
             a.stop();
@@ -91,7 +86,7 @@ class FailoverUnderLoadTest {
             b.kill();
             b.close();
             b = Nbdkit.builder().dir(dir.resolve("b2")).port(portB).file(image).start();
-            JsonNode job = finish(fio, dir);
+            JsonNode job = GatewayRig.finishVerifiedWrites(fio, dir, 90);
             double worst = GatewayRig.worstLatencyMillis(job);
             LOG.info("hangs: worst completion latency {} ms", worst);
             // a hung path is detected by the 1 s request timeout; fence delay and retry add little on top
@@ -102,28 +97,5 @@ class FailoverUnderLoadTest {
             a.close();
             b.close();
         }
-    }
-
-    /** fio: 4 KiB random writes at QD16 with crc32c verification of everything written, for {@code seconds}. */
-    private static Process startFio(Path dir, String uri, int seconds) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of("fio", "--name=failover", "--ioengine=nbd", "--uri=" + uri,
-                "--rw=randwrite", "--bs=4k", "--iodepth=16", "--size=" + (SIZE / 2), "--time_based",
-                "--runtime=" + seconds, "--verify=crc32c", "--verify_backlog=512", "--verify_fatal=1", "--verify_state_save=0",
-                "--output-format=json", "--output=" + dir.resolve("fio.json")));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(dir.resolve("fio.log").toFile());
-        pb.environment().put("PATH", "/usr/local/bin:/usr/bin:/bin:" + System.getenv("PATH"));
-        return pb.start();
-    }
-
-    private static JsonNode finish(Process fio, Path dir) throws Exception {
-        assertTrue(fio.waitFor(90, TimeUnit.SECONDS), "fio did not finish");
-        String json = Files.readString(dir.resolve("fio.json"), StandardCharsets.UTF_8);
-        String log = Files.readString(dir.resolve("fio.log"), StandardCharsets.UTF_8);
-        Tools.Result result = new Tools.Result(fio.exitValue(), json, log, List.of("fio"));
-        JsonNode job = GatewayRig.fioOk(result);
-        assertEquals(0, job.path("error").asInt(), log);
-        assertTrue(job.path("write").path("io_bytes").asLong() > 0, "fio wrote nothing");
-        return job;
     }
 }

@@ -1,5 +1,6 @@
 package io.mpathnbd.server.it;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -102,6 +103,34 @@ final class GatewayRig implements AutoCloseable {
                 fail("interrupted");
             }
         }
+    }
+
+    /**
+     * Starts fio writing 4 KiB blocks at random at QD16 for {@code seconds}, verifying everything it wrote (crc32c);
+     * its JSON report and log go to {@code dir}. {@link #finishVerifiedWrites} collects it.
+     */
+    static Process startVerifiedWrites(java.nio.file.Path dir, String name, String uri, long size, int seconds)
+            throws java.io.IOException {
+        List<String> cmd = List.of("fio", "--name=" + name, "--ioengine=nbd", "--uri=" + uri,
+                "--rw=randwrite", "--bs=4k", "--iodepth=16", "--size=" + size, "--time_based",
+                "--runtime=" + seconds, "--verify=crc32c", "--verify_backlog=512", "--verify_fatal=1",
+                "--verify_state_save=0", "--output-format=json", "--output=" + dir.resolve("fio.json"));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("fio.log").toFile());
+        pb.environment().put("PATH", "/usr/local/bin:/usr/bin:/bin:" + System.getenv("PATH"));
+        return pb.start();
+    }
+
+    /** Waits for a {@link #startVerifiedWrites} fio, checks it saw no error and wrote something; its job's JSON. */
+    static JsonNode finishVerifiedWrites(Process fio, java.nio.file.Path dir, int timeoutSeconds) throws Exception {
+        assertTrue(fio.waitFor(timeoutSeconds, java.util.concurrent.TimeUnit.SECONDS), "fio did not finish");
+        String json = java.nio.file.Files.readString(dir.resolve("fio.json"), java.nio.charset.StandardCharsets.UTF_8);
+        String log = java.nio.file.Files.readString(dir.resolve("fio.log"), java.nio.charset.StandardCharsets.UTF_8);
+        Tools.Result result = new Tools.Result(fio.exitValue(), json, log, List.of("fio"));
+        JsonNode job = fioOk(result);
+        assertEquals(0, job.path("error").asInt(), log);
+        assertTrue(job.path("write").path("io_bytes").asLong() > 0, "fio wrote nothing");
+        return job;
     }
 
     /** Runs fio against the gateway and returns its first job's JSON, after checking it ran without errors. */

@@ -12,13 +12,10 @@ import io.mpathnbd.testing.Tgtd;
 import io.mpathnbd.testing.peers.Images;
 import io.mpathnbd.testing.peers.QemuNbd;
 import io.mpathnbd.testing.peers.Tools;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
@@ -94,7 +91,7 @@ class IscsiGatewayTest {
         Path image = Images.sparse(dir, "lun.img", SIZE);
         try (Tgtd tgtd = Tgtd.start(image);
                 GatewayRig rig = GatewayRig.start(ISCSI, List.of(tgtd.uri(0), tgtd.uri(1)))) {
-            Process fio = startFio(dir, rig.uri(), 12);
+            Process fio = GatewayRig.startVerifiedWrites(dir, "iscsi-failover", rig.uri(), SIZE / 2, 12);
             for (int i = 0; i < 3; i++) {
                 Thread.sleep(2500);
                 LOG.info("cutting every connection on the target ({})", tgtd.connections().size());
@@ -113,7 +110,7 @@ class IscsiGatewayTest {
         Path image = Images.sparse(dir, "lun.img", SIZE);
         try (Tgtd tgtd = Tgtd.start(image);
                 GatewayRig rig = GatewayRig.start(ISCSI, List.of(tgtd.uri(0), tgtd.uri(1)))) {
-            Process fio = startFio(dir, rig.uri(), 14);
+            Process fio = GatewayRig.startVerifiedWrites(dir, "iscsi-failover", rig.uri(), SIZE / 2, 14);
             Thread.sleep(2500);
             LOG.info("setting the target offline");
             tgtd.offline();
@@ -132,7 +129,7 @@ class IscsiGatewayTest {
         Path image = Images.sparse(dir, "lun.img", SIZE);
         try (Tgtd tgtd = Tgtd.start(image);
                 GatewayRig rig = GatewayRig.start(ISCSI, List.of(tgtd.uri(0), tgtd.uri(1)))) {
-            Process fio = startFio(dir, rig.uri(), 14);
+            Process fio = GatewayRig.startVerifiedWrites(dir, "iscsi-failover", rig.uri(), SIZE / 2, 14);
             Thread.sleep(2500);
             LOG.info("stopping tgtd (SIGSTOP)");
             tgtd.stop();
@@ -185,26 +182,8 @@ class IscsiGatewayTest {
         }
     }
 
-    /** fio: 4 KiB random writes at QD16 with crc32c verification of everything written, for {@code seconds}. */
-    private static Process startFio(Path dir, String uri, int seconds) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of("fio", "--name=iscsi-failover", "--ioengine=nbd", "--uri=" + uri,
-                "--rw=randwrite", "--bs=4k", "--iodepth=16", "--size=" + (SIZE / 2), "--time_based",
-                "--runtime=" + seconds, "--verify=crc32c", "--verify_backlog=512", "--verify_fatal=1",
-                "--verify_state_save=0", "--output-format=json", "--output=" + dir.resolve("fio.json")));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(dir.resolve("fio.log").toFile());
-        pb.environment().put("PATH", "/usr/local/bin:/usr/bin:/bin:" + System.getenv("PATH"));
-        return pb.start();
-    }
-
     private static JsonNode finish(Process fio, Path dir) throws Exception {
-        assertTrue(fio.waitFor(120, TimeUnit.SECONDS), "fio did not finish");
-        String json = Files.readString(dir.resolve("fio.json"), StandardCharsets.UTF_8);
-        String log = Files.readString(dir.resolve("fio.log"), StandardCharsets.UTF_8);
-        Tools.Result result = new Tools.Result(fio.exitValue(), json, log, List.of("fio"));
-        JsonNode job = GatewayRig.fioOk(result);
-        assertEquals(0, job.path("error").asInt(), log);
-        assertTrue(job.path("write").path("io_bytes").asLong() > 0, "fio wrote nothing");
+        JsonNode job = GatewayRig.finishVerifiedWrites(fio, dir, 120);
         assertTrue(job.path("read").path("io_bytes").asLong() > 0, "fio verified nothing");
         LOG.info("fio: worst completion latency {} ms", GatewayRig.worstLatencyMillis(job));
         return job;
