@@ -87,4 +87,13 @@ final class ComposeProject {
             LOG.warn("cannot save the compose logs: {}", e.toString());
         }
     }
+
+    /** Fails unless 127.0.0.1:{@code port} is free: the rig publishes there; {@code hint} says how to free it. */
+    static void requirePortFree(int port, String hint) {
+        try (java.net.ServerSocket s = new java.net.ServerSocket()) {
+            s.bind(new java.net.InetSocketAddress("127.0.0.1", port));
+        } catch (IOException e) {
+            throw new AssertionError("127.0.0.1:" + port + " is in use, and the rig publishes there (" + hint + ")", e);
+        }
+    }
 }

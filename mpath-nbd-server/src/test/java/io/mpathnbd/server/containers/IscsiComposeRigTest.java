@@ -6,13 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.mpathnbd.server.cli.Main;
 import io.mpathnbd.testing.peers.Tools;
-import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,21 +27,21 @@ class IscsiComposeRigTest {
     private static final Logger LOG = LoggerFactory.getLogger(IscsiComposeRigTest.class);
     private static final String EXPORT = "disk0";
     private static final String NBD = "nbd://127.0.0.1:10819/" + EXPORT;
-    private static final String ADMIN = "127.0.0.1:9819";
+    private static final String HINT = "is it already up? docker-compose -p mpath-iscsi -f docker/compose-iscsi.yaml down";
     private static final String CUT = "portal-b";
 
     @Test
     void iscsiRigKeepsVerifiedIoWhileOnePortalIsCut() throws Exception {
         RigImages.require();
         Tools.require("docker-compose", "docker", "fio", "nbdinfo");
-        requireFree(10819);
-        requireFree(9819);
+        ComposeProject.requirePortFree(10819, HINT);
+        ComposeProject.requirePortFree(9819, HINT);
         ComposeProject compose = new ComposeProject(SourceHash.repositoryRoot().resolve("docker/compose-iscsi.yaml"),
                 "mpathnbdiscsi" + ProcessHandle.current().pid());
         try {
             compose.run(Duration.ofSeconds(120), "up", "-d").assertOk();
             RigAdmin admin = new RigAdmin("127.0.0.1", 9819);
-            awaitAdmin(admin);
+            admin.awaitUp();
             admin.await(EXPORT, v -> v.path("ready").asBoolean() && state(v, "portal-a").equals("live")
                     && state(v, CUT).equals("live"), Duration.ofSeconds(60), "disk0 ready over both portals");
             assertEquals("1073741824",
@@ -79,7 +73,7 @@ class IscsiComposeRigTest {
             admin.await(EXPORT, v -> state(v, CUT).equals("live") && requests(v, CUT) > since + 500,
                     Duration.ofSeconds(20), "portal-b carrying requests again");
             assertTrue(fio.running(), "fio ended before portal-b came back: the cut was not made under load");
-            String status = status();
+            String status = admin.status();
             LOG.info("mpath-nbd status after portal-b came back:\n{}", status);
             assertTrue(status.contains("portal-a") && status.contains(CUT), status);
 
@@ -130,39 +124,5 @@ class IscsiComposeRigTest {
             Thread.sleep(200);
         } while (System.nanoTime() < deadline);
         throw new AssertionError("no new session from " + address + " within " + timeout + "; sessions: " + seen);
-    }
-
-    /** {@code mpath-nbd status --admin 127.0.0.1:9819}, in this JVM. */
-    private static String status() {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.execute(new PrintWriter(out, true), new PrintWriter(err, true), "status", "--admin", ADMIN);
-        assertEquals(0, code, err.toString());
-        return out.toString();
-    }
-
-    private static void awaitAdmin(RigAdmin admin) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (true) {
-            try {
-                admin.health();
-                return;
-            } catch (AssertionError notYet) {
-                if (System.nanoTime() > deadline) {
-                    throw notYet;
-                }
-                Thread.sleep(200);
-            }
-        }
-    }
-
-    private static void requireFree(int port) {
-        try (ServerSocket s = new ServerSocket()) {
-            s.bind(new InetSocketAddress("127.0.0.1", port));
-        } catch (IOException e) {
-            throw new AssertionError("127.0.0.1:" + port + " is in use, and docker/compose-iscsi.yaml publishes the "
-                    + "rig there (is it already up? docker-compose -p mpath-iscsi -f docker/compose-iscsi.yaml down)",
-                    e);
-        }
     }
 }

@@ -17,10 +17,12 @@ final class RigAdmin {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final String base;
+    private final String hostPort;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     RigAdmin(String host, int port) {
-        this.base = "http://" + host + ":" + port;
+        this.hostPort = host + ":" + port;
+        this.base = "http://" + hostPort;
     }
 
     String base() {
@@ -53,6 +55,32 @@ final class RigAdmin {
     /** HTTP status of GET /health. */
     int health() {
         return send("/health").statusCode();
+    }
+
+    /** Waits until the admin API answers at all (the gateway container may still be starting), at most 60 s. */
+    void awaitUp() throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (true) {
+            try {
+                health();
+                return;
+            } catch (AssertionError notYet) {
+                if (System.nanoTime() > deadline) {
+                    throw notYet;
+                }
+                Thread.sleep(200);
+            }
+        }
+    }
+
+    /** {@code mpath-nbd status --admin HOST:PORT}, run in this JVM as a user would run it. */
+    String status() {
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        int code = io.mpathnbd.server.cli.Main.execute(new java.io.PrintWriter(out, true),
+                new java.io.PrintWriter(err, true), "status", "--admin", hostPort);
+        org.junit.jupiter.api.Assertions.assertEquals(0, code, err.toString());
+        return out.toString();
     }
 
     /**
