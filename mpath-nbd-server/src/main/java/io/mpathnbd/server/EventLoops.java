@@ -1,5 +1,6 @@
 package io.mpathnbd.server;
 
+import io.mpathnbd.server.config.Units;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -10,6 +11,7 @@ import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,40 +19,85 @@ import org.slf4j.LoggerFactory;
 /**
  * The process's event loops: one boss thread accepting connections and a worker group (one thread per core by
  * default) shared by client connections, backend connections and timers. Native epoll when available, else NIO.
+ * With native epoll the workers may busy-poll ({@link BusyPollStrategy}); the boss never does.
  */
 public final class EventLoops implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EventLoops.class);
 
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
+    private final int threads;
     private final boolean epoll;
+    private final Duration busyPoll;
+    private final BusyPollHandlers busyPollHandlers;
 
-    private EventLoops(EventLoopGroup boss, EventLoopGroup workers, boolean epoll) {
+    private EventLoops(EventLoopGroup boss, EventLoopGroup workers, int threads, boolean epoll, Duration busyPoll,
+            BusyPollHandlers busyPollHandlers) {
         this.boss = boss;
         this.workers = workers;
+        this.threads = threads;
         this.epoll = epoll;
+        this.busyPoll = busyPoll;
+        this.busyPollHandlers = busyPollHandlers;
     }
 
-    /** @param workerThreads worker threads; 0 = one per available core */
+    /**
+     * Loops for helpers (demo targets, discovery, tests): no busy-poll, and quiet about it.
+     *
+     * @param workerThreads worker threads; 0 = one per available core
+     */
     public static EventLoops create(String namePrefix, int workerThreads) {
+        EventLoops loops = build(namePrefix, workerThreads, Duration.ZERO);
+        if (loops.epoll) {
+            LOG.debug("{}", loops.describe(namePrefix, Duration.ZERO));
+        } else {
+            LOG.info("{}", loops.describe(namePrefix, Duration.ZERO));
+        }
+        return loops;
+    }
+
+    /**
+     * The gateway's loops, announced in one log line.
+     *
+     * @param workerThreads worker threads; 0 = one per available core
+     * @param busyPoll the workers' spin window ({@link BusyPollStrategy}); zero = off; ignored without native epoll
+     */
+    public static EventLoops create(String namePrefix, int workerThreads, Duration busyPoll) {
+        EventLoops loops = build(namePrefix, workerThreads, busyPoll);
+        LOG.info("{}", loops.describe(namePrefix, busyPoll));
+        return loops;
+    }
+
+    private static EventLoops build(String namePrefix, int workerThreads, Duration busyPoll) {
         int n = workerThreads > 0 ? workerThreads : Runtime.getRuntime().availableProcessors();
         boolean epoll = Epoll.isAvailable();
-        IoHandlerFactory factory = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        IoHandlerFactory plain = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        BusyPollHandlers spinning = epoll && busyPoll.toNanos() > 0 ? new BusyPollHandlers(busyPoll.toNanos()) : null;
         EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1,
-                new DefaultThreadFactory(namePrefix + "-accept", true), factory);
+                new DefaultThreadFactory(namePrefix + "-accept", true), plain);
         EventLoopGroup workers = new MultiThreadIoEventLoopGroup(n,
-                new DefaultThreadFactory(namePrefix + "-io", true), factory);
-        if (epoll) {
-            LOG.debug("{}: native epoll transport, {} I/O threads", namePrefix, n);
-        } else {
-            LOG.info("{}: native epoll not available ({}), using NIO with {} I/O threads", namePrefix,
-                    Epoll.unavailabilityCause() == null ? "not Linux" : Epoll.unavailabilityCause().getMessage(), n);
-        }
-        return new EventLoops(boss, workers, epoll);
+                new DefaultThreadFactory(namePrefix + "-io", true), spinning != null ? spinning : plain);
+        return new EventLoops(boss, workers, n, epoll, spinning != null ? busyPoll : Duration.ZERO, spinning);
     }
 
     public static EventLoops create() {
         return create("mpath", 0);
+    }
+
+    /** One line: the transport, the threads and what the workers do before they sleep. */
+    private String describe(String namePrefix, Duration requested) {
+        if (!epoll) {
+            Throwable cause = Epoll.unavailabilityCause();
+            String line = namePrefix + ": native epoll not available ("
+                    + (cause == null ? "not Linux" : cause.getMessage()) + "), using NIO with " + threads
+                    + " I/O threads";
+            return requested.isZero() ? line
+                    : line + "; busy-poll " + Units.format(requested) + " ignored (it needs native epoll)";
+        }
+        String line = namePrefix + ": native epoll transport, " + threads + " I/O threads, busy-poll ";
+        return busyPoll.isZero() ? line + "off"
+                : line + Units.format(busyPoll) + " (after recent I/O a loop polls epoll up to that long before"
+                        + " it sleeps)";
     }
 
     public EventLoopGroup boss() {
@@ -63,6 +110,16 @@ public final class EventLoops implements AutoCloseable {
 
     public boolean epoll() {
         return epoll;
+    }
+
+    /** The workers' busy-poll window in effect: zero when off or without native epoll. */
+    public Duration busyPoll() {
+        return busyPoll;
+    }
+
+    /** How many worker loops busy-poll: all of them, or none. */
+    public int busyPollingLoops() {
+        return busyPollHandlers == null ? 0 : busyPollHandlers.created();
     }
 
     public Class<? extends ServerChannel> serverChannelClass() {

@@ -63,7 +63,7 @@ public final class Gateway implements AutoCloseable {
      * the address when a listener cannot bind.
      */
     public static Gateway start(GatewayConfig config) throws Exception {
-        Gateway g = new Gateway(config, EventLoops.create("mpath", 0));
+        Gateway g = new Gateway(config, EventLoops.create("mpath", 0, config.busyPoll()));
         try {
             g.startExports();
             g.startListeners();
@@ -177,6 +177,11 @@ public final class Gateway implements AutoCloseable {
 
     public GatewayMetrics metrics() {
         return metrics;
+    }
+
+    /** The event loops every connection and timer runs on. */
+    public EventLoops eventLoops() {
+        return loops;
     }
 
     /** Client connections open on the NBD listener. */

@@ -41,12 +41,18 @@ final class ServeCommand implements Callable<Integer> {
                     + "(default: numa, or what the config file says).")
     String iopolicy;
 
+    @Option(names = "--busy-poll", paramLabel = "DURATION",
+            description = "How long an event loop that just saw I/O polls for more before it sleeps, e.g. 50us: "
+                    + "lower latency at low queue depth for CPU time; 0 = off (default: off, or what the config "
+                    + "file says).")
+    String busyPoll;
+
     /** The configuration these flags describe; {@code ConfigException} if it is wrong. */
     GatewayConfig buildConfig() {
         if (config == null) {
-            return GatewayConfig.inline(listen, admin, exports, iopolicy);
+            return GatewayConfig.inline(listen, admin, exports, iopolicy).withBusyPoll(busyPoll);
         }
-        return GatewayConfig.load(config).withInline(listen, admin, exports, iopolicy);
+        return GatewayConfig.load(config).withInline(listen, admin, exports, iopolicy).withBusyPoll(busyPoll);
     }
 
     @Override

@@ -16,8 +16,8 @@ import java.util.regex.Pattern;
 
 /** Turns a parsed YAML tree into a validated {@link GatewayConfig}; every failure names its key path. */
 final class ConfigReader {
-    static final List<String> ROOT_KEYS = List.of("listen", "admin", "limits", "defaults", IscsiSection.KEY,
-            "exports");
+    static final List<String> ROOT_KEYS = List.of("listen", "admin", "busy-poll", "limits", "defaults",
+            IscsiSection.KEY, "exports");
     static final List<String> LIMIT_KEYS = List.of("max-payload", "max-option-length", "max-options",
             "handshake-timeout", "idle-timeout", "max-connections");
     static final List<String> PATH_KEYS = List.of("uri", "id", "distance", "access-state");
@@ -46,6 +46,7 @@ final class ConfigReader {
         rootKeys(s);
         HostPort listen = HostPort.parse("listen", s.string("listen", GatewayConfig.DEFAULT_LISTEN));
         HostPort admin = HostPort.parse("admin", s.string("admin", GatewayConfig.DEFAULT_ADMIN));
+        Duration busyPoll = s.fineDuration("busy-poll", GatewayConfig.DEFAULT_BUSY_POLL, GatewayConfig.MAX_BUSY_POLL);
         FrontendLimits limits = s.has("limits") ? limits(Section.of(s.raw("limits"), "limits"))
                 : FrontendLimits.defaults();
         ExportSettings defaults = s.has("defaults")
@@ -68,7 +69,7 @@ final class ConfigReader {
             }
             exports.add(def);
         }
-        return new GatewayConfig(listen, admin, limits, defaults, exports);
+        return new GatewayConfig(listen, admin, busyPoll, limits, defaults, exports);
     }
 
     private static void rootKeys(Section s) {
@@ -95,6 +96,10 @@ final class ConfigReader {
 
     /** Reads the settings keys of {@code s} over {@code base}; {@code allowed} is the section's full key set. */
     static ExportSettings settings(Section s, ExportSettings base, List<String> allowed) {
+        if (s.has("busy-poll")) {
+            throw new ConfigException("unknown key 'busy-poll' at " + s.path() + " (it is a setting of the whole"
+                    + " gateway: put it at the top level)");
+        }
         s.allowOnly(allowed);
         Duration reconnectMin = s.duration("reconnect-min", base.reconnectMin(), Duration.ofMillis(1));
         Duration reconnectMax = s.duration("reconnect-max", base.reconnectMax(), Duration.ofMillis(1));

@@ -119,6 +119,23 @@ final class Section {
         return d;
     }
 
+    /** A duration that may be written in microseconds, from zero up to {@code max}. */
+    Duration fineDuration(String key, Duration fallback, Duration max) {
+        JsonNode v = node.get(key);
+        if (v == null) {
+            return fallback;
+        }
+        String text = scalar(where(key), v);
+        if (v.isNumber() && v.asLong() != 0) {
+            throw new ConfigException(where(key) + ": '" + text + "' has no unit (use e.g. 50us, 1ms)");
+        }
+        Duration d = Units.fineDuration(where(key), text);
+        if (d.compareTo(max) > 0) {
+            throw new ConfigException(where(key) + ": '" + text + "' is too large (at most " + Units.format(max) + ")");
+        }
+        return d;
+    }
+
     int size(String key, int fallback, int min, int max) {
         JsonNode v = node.get(key);
         if (v == null) {

@@ -5,9 +5,12 @@ import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Parses the human units of the config: durations (100ms, 5s, 2m, 1h, 0) and sizes (32MiB, 64KiB, plain bytes). */
+/**
+ * Parses the human units of the config: durations (100ms, 5s, 2m, 1h, 0; 50us where a setting allows
+ * microseconds) and sizes (32MiB, 64KiB, plain bytes).
+ */
 public final class Units {
-    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)");
+    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(us|ms|s|m|h)");
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(?:([kmgt])(?:ib?)?)?b?");
 
     private Units() {
@@ -15,13 +18,30 @@ public final class Units {
 
     /** @param where key path for the message */
     public static Duration duration(String where, String text) {
+        return duration(where, text, false);
+    }
+
+    /**
+     * A duration that may also be written in microseconds ({@code 50us}), for the few settings below a millisecond.
+     *
+     * @param where key path for the message
+     */
+    public static Duration fineDuration(String where, String text) {
+        return duration(where, text, true);
+    }
+
+    private static Duration duration(String where, String text, boolean micros) {
         String t = text == null ? "" : text.trim().toLowerCase(Locale.ROOT);
         if (t.equals("0")) {
             return Duration.ZERO;
         }
+        String hint = micros ? "(use e.g. 50us, 1ms)" : "(use e.g. 100ms, 5s, 2m)";
         Matcher m = DURATION.matcher(t);
         if (!m.matches()) {
-            throw new ConfigException(where + ": '" + text + "' is not a duration (use e.g. 100ms, 5s, 2m)");
+            throw new ConfigException(where + ": '" + text + "' is not a duration " + hint);
+        }
+        if (m.group(2).equals("us") && !micros) {
+            throw new ConfigException(where + ": '" + text + "': microseconds are not accepted here " + hint);
         }
         long n;
         try {
@@ -31,6 +51,7 @@ public final class Units {
         }
         try {
             switch (m.group(2)) {
+                case "us": return Duration.ofNanos(Math.multiplyExact(n, 1000L));
                 case "ms": return Duration.ofMillis(n);
                 case "s": return Duration.ofSeconds(n);
                 case "m": return Duration.ofMinutes(n);
@@ -65,6 +86,9 @@ public final class Units {
 
     /** Formats a duration the way the config writes it (for messages and status output). */
     public static String format(Duration d) {
+        if (d.toNanos() % 1_000_000 != 0) {
+            return d.toNanos() / 1000 + "us";
+        }
         long ms = d.toMillis();
         if (ms == 0) {
             return "0";

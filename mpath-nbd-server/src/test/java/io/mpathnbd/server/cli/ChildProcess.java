@@ -25,9 +25,15 @@ final class ChildProcess implements AutoCloseable {
     }
 
     static ChildProcess start(Path workDir, String... args) throws IOException {
+        return start(workDir, List.of(), args);
+    }
+
+    /** @param jvmOptions extra options of the child JVM, e.g. system properties */
+    static ChildProcess start(Path workDir, List<String> jvmOptions, String... args) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-Dio.netty.leakDetection.level=paranoid");
+        cmd.addAll(jvmOptions);
         // the product's logging config, not the test-jar's logback-test.xml
         cmd.add("-Dlogback.configurationFile=logback.xml");
         cmd.add("-cp");
