@@ -162,11 +162,14 @@ def wait_ready(admin_port, names, timeout=30.0):
     raise SystemExit(f"gateway exports {names} not ready with all paths live after {timeout}s")
 
 
+RAMP_S = 1  # fio's ramp_time: I/O before the measured part, done at the same queue depth
+
+
 def fio(uri, profile, runtime, size, extra=()):
     p = PROFILES[profile] if isinstance(profile, str) else profile
     cmd = ["fio", "--name=bench", "--ioengine=nbd", f"--uri={uri}", f"--rw={p['rw']}", f"--bs={p['bs']}",
            f"--iodepth={p['iodepth']}", f"--size={size}", "--time_based", f"--runtime={runtime}",
-           "--ramp_time=1", "--output-format=json", *extra]
+           f"--ramp_time={RAMP_S}", "--output-format=json", *extra]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=runtime + 120)
     if out.returncode != 0:
         raise SystemExit(f"fio failed against {uri}:\n{out.stdout}\n{out.stderr}")
@@ -192,45 +195,76 @@ def throughput(args):
         srv_port = rig.nbd_server("nbd-server-a")
         srv2_port = rig.nbd_server("nbd-server-b")
         proxy_port = rig.nbdkit_proxy(srv_port)
-        gw_port, admin_port = rig.gateway(
-            {"one": [f"nbd://127.0.0.1:{srv_port}/disk"],
-             "two": [f"nbd://127.0.0.1:{srv_port}/disk", f"nbd://127.0.0.1:{srv2_port}/disk"]},
-            args.policy)
+        gateway_exports = {"one": [f"nbd://127.0.0.1:{srv_port}/disk"],
+                           "two": [f"nbd://127.0.0.1:{srv_port}/disk", f"nbd://127.0.0.1:{srv2_port}/disk"]}
         targets = {
             "direct": f"nbd://127.0.0.1:{direct_port}/disk",
             "nbdkit-proxy": f"nbd://127.0.0.1:{proxy_port}/",
-            "gateway-1path": f"nbd://127.0.0.1:{gw_port}/one",
-            "gateway-2paths": f"nbd://127.0.0.1:{gw_port}/two",
         }
+        # each gateway row's process, for its CPU time per request
+        pids = {}
+
+        def add_gateway(prefix, **kw):
+            port, _ = rig.gateway(gateway_exports, args.policy, **kw)
+            for rows, export in ((f"{prefix}-1path", "one"), (f"{prefix}-2paths", "two")):
+                targets[rows] = f"nbd://127.0.0.1:{port}/{export}"
+                pids[rows] = rig.gateway_proc.pid
+
+        add_gateway("gateway")
         if args.compare_jar:
             # a second gateway from another build (e.g. before a change), measured in the same interleaved rounds
-            base_port, _ = rig.gateway(
-                {"one": [f"nbd://127.0.0.1:{srv_port}/disk"],
-                 "two": [f"nbd://127.0.0.1:{srv_port}/disk", f"nbd://127.0.0.1:{srv2_port}/disk"]},
-                args.policy, jar=Path(args.compare_jar), name="compare-gateway")
-            targets["compare-1path"] = f"nbd://127.0.0.1:{base_port}/one"
-            targets["compare-2paths"] = f"nbd://127.0.0.1:{base_port}/two"
+            add_gateway("compare", jar=Path(args.compare_jar), name="compare-gateway")
+        for name, yaml in variants(args):
+            # the same jar with other settings, e.g. busy-poll on against off
+            add_gateway(name, extra=yaml, name=f"{name}-gateway")
         profiles = args.profiles or list(PROFILES)
         results = {p: {t: [] for t in targets} for p in profiles}
+        ticks = os.sysconf("SC_CLK_TCK")
         for rnd in range(args.rounds):
             for profile in profiles:
                 order = list(targets) if rnd % 2 == 0 else list(reversed(targets))
                 for t in order:
+                    pid = pids.get(t)
+                    cpu0 = proc_status(pid)[2] if pid else 0
                     r = fio(targets[t], profile, args.runtime, f"{args.size_mib}m")
+                    cpu = ""
+                    if pid:
+                        # the gateway's CPU time over the whole fio run, ramp included, so the requests are
+                        # counted over ramp + runtime at the measured rate
+                        seconds = (proc_status(pid)[2] - cpu0) / ticks
+                        r["gw_cpu_us"] = seconds * 1e6 / max(r["iops"] * (args.runtime + RAMP_S), 1)
+                        cpu = f" gateway CPU {r['gw_cpu_us']:5.1f} us/req"
                     results[profile][t].append(r)
                     print(f"round {rnd + 1} {profile:18} {t:15} {r['iops']:10.0f} IOPS {r['mbps']:9.1f} MB/s "
-                          f"p99 {r['p99']:8.0f} us", flush=True)
+                          f"p50 {r['p50']:6.0f} us p99 {r['p99']:8.0f} us{cpu}", flush=True)
         report(args, results, work)
     finally:
         rig.close()
 
 
+def variants(args):
+    """--variant NAME=YAML as (name, YAML text); a literal \\n in YAML separates lines."""
+    out = []
+    for spec in args.variant or []:
+        name, sep, yaml = spec.partition("=")
+        if not sep or not re.fullmatch(r"[a-z0-9][a-z0-9-]*", name) or not yaml.strip():
+            raise SystemExit(f"--variant '{spec}': expected NAME=YAML, NAME of a-z, 0-9 and '-' "
+                             f"(e.g. --variant 'busypoll=busy-poll: 50us')")
+        if name in ("gateway", "compare") or name in (n for n, _ in out):
+            raise SystemExit(f"--variant '{spec}': the name '{name}' is taken")
+        out.append((name, yaml.replace("\\n", "\n")))
+    return out
+
+
 def report(args, results, work):
     lines = [f"# scripts/bench results ({time.strftime('%Y-%m-%d %H:%M:%S')})", "",
              f"machine: {os.cpu_count()} cores, {os.uname().release}; rounds {args.rounds} x {args.runtime}s, "
-             f"median per cell; gateway iopolicy {args.policy}", "",
-             "| profile | target | IOPS | MB/s | p50 us | p99 us | p99.9 us | vs direct | vs nbdkit |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             f"median per cell; gateway iopolicy {args.policy}"]
+    for name, yaml in variants(args):
+        lines.append(f"variant {name}: the gateway with `{yaml.replace(chr(10), '; ')}`")
+    lines += ["", "gw CPU: the gateway process's CPU time (user + system) per request, over the whole fio run", "",
+              "| profile | target | IOPS | MB/s | p50 us | p99 us | p99.9 us | gw CPU us/req | vs direct | vs nbdkit |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
     summary = {}
     for profile, per_target in results.items():
         base = median_of(per_target["direct"], "iops")
@@ -240,9 +274,13 @@ def report(args, results, work):
             row = dict(iops=iops, mbps=median_of(runs, "mbps"), p50=median_of(runs, "p50"),
                        p99=median_of(runs, "p99"), p999=median_of(runs, "p999"),
                        vs_direct=iops / base if base else 0, vs_nbdkit=iops / proxy if proxy else 0)
+            if "gw_cpu_us" in runs[0]:
+                row["gw_cpu_us_per_req"] = median_of(runs, "gw_cpu_us")
             summary.setdefault(profile, {})[t] = row
+            cpu = f"{row['gw_cpu_us_per_req']:.1f}" if "gw_cpu_us_per_req" in row else "-"
             lines.append(f"| {profile} | {t} | {row['iops']:.0f} | {row['mbps']:.1f} | {row['p50']:.0f} | "
-                         f"{row['p99']:.0f} | {row['p999']:.0f} | {row['vs_direct']:.2f} | {row['vs_nbdkit']:.2f} |")
+                         f"{row['p99']:.0f} | {row['p999']:.0f} | {cpu} | {row['vs_direct']:.2f} | "
+                         f"{row['vs_nbdkit']:.2f} |")
     text = "\n".join(lines) + "\n"
     print("\n" + text)
     out = Path(args.results)
@@ -807,6 +845,10 @@ def main():
     ap.add_argument("--io-timeout", default="1s", help="failover mode: the gateway's io-timeout (default 1s)")
     ap.add_argument("--compare-jar", help="throughput and iscsi modes: also measure a gateway from this jar (e.g. a "
                     "build from before a change), interleaved, as compare-1path/compare-2paths")
+    ap.add_argument("--variant", action="append", metavar="NAME=YAML",
+                    help="throughput mode, repeatable: also measure a gateway from the same jar with YAML added at "
+                    "the top level of its config (\\n between lines), interleaved, as NAME-1path/NAME-2paths; e.g. "
+                    "--variant 'busypoll=busy-poll: 50us'")
     ap.add_argument("--delay", default="2ms", help="paths mode: latency each backend adds (default 2ms)")
     ap.add_argument("--qd", type=int, default=64, help="paths mode: fio queue depth (default 64)")
     ap.add_argument("--rw", default="randread", help="paths mode: fio rw pattern (default randread)")
@@ -827,6 +869,8 @@ def main():
     args = ap.parse_args()
     Path(args.workdir).mkdir(parents=True, exist_ok=True)
     GATEWAY_JVM[:] = args.gateway_jvm.split()
+    if args.variant and args.mode != "throughput":
+        raise SystemExit(f"--variant is for the throughput mode, not {args.mode}")
     if args.mode == "failover":
         args.runtime = max(args.runtime, 12)
         failover(args)
