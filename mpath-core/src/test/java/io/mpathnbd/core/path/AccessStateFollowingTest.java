@@ -7,19 +7,16 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mpathnbd.core.backend.AccessStateSource;
-import io.mpathnbd.core.backend.BackendCallback;
 import io.mpathnbd.core.backend.BackendDriver;
-import io.mpathnbd.core.backend.BackendInfo;
 import io.mpathnbd.core.backend.BackendSession;
 import io.mpathnbd.core.export.Export;
-import io.mpathnbd.core.request.BlockRequest;
 import io.mpathnbd.core.support.Await;
+import io.mpathnbd.core.support.DelegatingSession;
 import io.mpathnbd.core.support.TestClient;
 import io.mpathnbd.core.support.TestRig;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -136,7 +133,7 @@ class AccessStateFollowingTest {
         startLive(e);
         ReportingSession first = d.sessions.get(0);
         d.initial = AccessState.OPTIMIZED;
-        first.backend.close();
+        first.backend().close();
         Await.until("second session live", () -> d.sessions.size() == 2 && p.state() == PathState.LIVE);
         assertEquals(AccessState.OPTIMIZED, p.accessState());
         first.report(AccessState.STANDBY);
@@ -201,13 +198,12 @@ class AccessStateFollowingTest {
         }
     }
 
-    private static final class ReportingSession implements BackendSession, AccessStateSource {
-        final BackendSession backend;
+    private static final class ReportingSession extends DelegatingSession implements AccessStateSource {
         volatile AccessState state;
         volatile Consumer<AccessState> listener;
 
         ReportingSession(BackendSession backend, AccessState state) {
-            this.backend = backend;
+            super(backend);
             this.state = state;
         }
 
@@ -227,36 +223,6 @@ class AccessStateFollowingTest {
         @Override
         public void onAccessStateChange(Consumer<AccessState> l) {
             listener = l;
-        }
-
-        @Override
-        public BackendInfo info() {
-            return backend.info();
-        }
-
-        @Override
-        public void submit(BlockRequest request, BackendCallback callback) {
-            backend.submit(request, callback);
-        }
-
-        @Override
-        public CompletableFuture<Void> probe() {
-            return backend.probe();
-        }
-
-        @Override
-        public CompletableFuture<Void> close() {
-            return backend.close();
-        }
-
-        @Override
-        public CompletableFuture<Void> closeFuture() {
-            return backend.closeFuture();
-        }
-
-        @Override
-        public String lossReason() {
-            return backend.lossReason();
         }
     }
 }

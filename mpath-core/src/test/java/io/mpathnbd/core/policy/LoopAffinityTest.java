@@ -6,9 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.mpathnbd.core.backend.BackendCallback;
 import io.mpathnbd.core.backend.BackendDriver;
-import io.mpathnbd.core.backend.BackendInfo;
 import io.mpathnbd.core.backend.BackendSession;
 import io.mpathnbd.core.backend.EventLoopAffinity;
 import io.mpathnbd.core.export.Export;
@@ -16,6 +14,7 @@ import io.mpathnbd.core.path.AccessState;
 import io.mpathnbd.core.path.Path;
 import io.mpathnbd.core.request.BlockOp;
 import io.mpathnbd.core.request.BlockRequest;
+import io.mpathnbd.core.support.DelegatingSession;
 import io.mpathnbd.core.support.TestRig;
 import io.netty.channel.DefaultEventLoopGroup;
 import io.netty.channel.EventLoop;
@@ -90,35 +89,17 @@ class LoopAffinityTest {
         }
     }
 
-    private record OnLoop(BackendSession real, EventExecutor eventLoop) implements BackendSession, EventLoopAffinity {
-        @Override
-        public BackendInfo info() {
-            return real.info();
+    private static final class OnLoop extends DelegatingSession implements EventLoopAffinity {
+        private final EventExecutor loop;
+
+        OnLoop(BackendSession real, EventExecutor loop) {
+            super(real);
+            this.loop = loop;
         }
 
         @Override
-        public void submit(BlockRequest request, BackendCallback callback) {
-            real.submit(request, callback);
-        }
-
-        @Override
-        public CompletableFuture<Void> probe() {
-            return real.probe();
-        }
-
-        @Override
-        public CompletableFuture<Void> close() {
-            return real.close();
-        }
-
-        @Override
-        public CompletableFuture<Void> closeFuture() {
-            return real.closeFuture();
-        }
-
-        @Override
-        public String lossReason() {
-            return real.lossReason();
+        public EventExecutor eventLoop() {
+            return loop;
         }
     }
 

@@ -125,11 +125,7 @@ public record GatewayConfig(
         if (flag == null) {
             return this;
         }
-        Duration d = Units.fineDuration("--busy-poll", flag);
-        if (d.compareTo(MAX_BUSY_POLL) > 0) {
-            throw new ConfigException("--busy-poll: '" + flag + "' is too large (at most " + Units.format(MAX_BUSY_POLL)
-                    + ")");
-        }
+        Duration d = Units.fineDuration("--busy-poll", flag, MAX_BUSY_POLL);
         return new GatewayConfig(listen, admin, d, limits, defaults, exports);
     }
 

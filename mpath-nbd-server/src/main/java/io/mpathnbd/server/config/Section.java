@@ -129,11 +129,7 @@ final class Section {
         if (v.isNumber() && v.asLong() != 0) {
             throw new ConfigException(where(key) + ": '" + text + "' has no unit (use e.g. 50us, 1ms)");
         }
-        Duration d = Units.fineDuration(where(key), text);
-        if (d.compareTo(max) > 0) {
-            throw new ConfigException(where(key) + ": '" + text + "' is too large (at most " + Units.format(max) + ")");
-        }
-        return d;
+        return Units.fineDuration(where(key), text, max);
     }
 
     int size(String key, int fallback, int min, int max) {

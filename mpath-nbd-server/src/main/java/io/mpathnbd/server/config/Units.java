@@ -22,12 +22,17 @@ public final class Units {
     }
 
     /**
-     * A duration that may also be written in microseconds ({@code 50us}), for the few settings below a millisecond.
+     * A duration that may also be written in microseconds ({@code 50us}), for the few settings below a millisecond;
+     * at most {@code max}.
      *
-     * @param where key path for the message
+     * @param where key path (or option) for the message
      */
-    public static Duration fineDuration(String where, String text) {
-        return duration(where, text, true);
+    public static Duration fineDuration(String where, String text, Duration max) {
+        Duration d = duration(where, text, true);
+        if (d.compareTo(max) > 0) {
+            throw new ConfigException(where + ": '" + text + "' is too large (at most " + format(max) + ")");
+        }
+        return d;
     }
 
     private static Duration duration(String where, String text, boolean micros) {
