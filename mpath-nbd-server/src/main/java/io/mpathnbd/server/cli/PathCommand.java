@@ -42,10 +42,8 @@ final class PathCommand implements Runnable {
         out.flush();
     }
 
-    @Command(name = "fail", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
-            description = {"Stop sending I/O on a path (in-flight requests finish or fail over) until reinstated.",
-                ""})
-    static final class Fail implements Callable<Integer> {
+    /** The operands every action on an existing path takes; picocli fills the fields of subclasses too. */
+    abstract static class OnePath implements Callable<Integer> {
         @Mixin
         AdminOption admin;
         @Parameters(index = "0", paramLabel = "EXPORT")
@@ -57,29 +55,30 @@ final class PathCommand implements Runnable {
 
         @Override
         public Integer call() {
-            JsonNode p = admin.client().post(null, "api", "exports", export, "paths", path, "fail");
-            print(spec, describe(export, p));
+            print(spec, act(admin.client()));
             return Main.EXIT_OK;
+        }
+
+        /** Asks the admin API for the action; returns the line to print. */
+        abstract String act(AdminClient client);
+    }
+
+    @Command(name = "fail", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+            description = {"Stop sending I/O on a path (in-flight requests finish or fail over) until reinstated.",
+                ""})
+    static final class Fail extends OnePath {
+        @Override
+        String act(AdminClient client) {
+            return describe(export, client.post(null, "api", "exports", export, "paths", path, "fail"));
         }
     }
 
     @Command(name = "reinstate", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
             description = {"Let a failed path reconnect and carry I/O again.", ""})
-    static final class Reinstate implements Callable<Integer> {
-        @Mixin
-        AdminOption admin;
-        @Parameters(index = "0", paramLabel = "EXPORT")
-        String export;
-        @Parameters(index = "1", paramLabel = "PATH-ID")
-        String path;
-        @Spec
-        CommandSpec spec;
-
+    static final class Reinstate extends OnePath {
         @Override
-        public Integer call() {
-            JsonNode p = admin.client().post(null, "api", "exports", export, "paths", path, "reinstate");
-            print(spec, describe(export, p));
-            return Main.EXIT_OK;
+        String act(AdminClient client) {
+            return describe(export, client.post(null, "api", "exports", export, "paths", path, "reinstate"));
         }
     }
 
@@ -111,22 +110,12 @@ final class PathCommand implements Runnable {
 
     @Command(name = "remove", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
             description = {"Remove a path from an export after draining its in-flight requests.", ""})
-    static final class Remove implements Callable<Integer> {
-        @Mixin
-        AdminOption admin;
-        @Parameters(index = "0", paramLabel = "EXPORT")
-        String export;
-        @Parameters(index = "1", paramLabel = "PATH-ID")
-        String path;
-        @Spec
-        CommandSpec spec;
-
+    static final class Remove extends OnePath {
         @Override
-        public Integer call() {
-            JsonNode p = admin.client().delete("api", "exports", export, "paths", path);
+        String act(AdminClient client) {
+            JsonNode p = client.delete("api", "exports", export, "paths", path);
             String note = p.hasNonNull("note") ? " (" + p.get("note").asText() + ")" : "";
-            print(spec, "removed path " + export + "/" + p.path("id").asText() + note);
-            return Main.EXIT_OK;
+            return "removed path " + export + "/" + p.path("id").asText() + note;
         }
     }
 }
