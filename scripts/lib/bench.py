@@ -101,7 +101,7 @@ class Rig:
         port = free_port()
         cmd = ["nbdkit", "-f", "-i", "127.0.0.1", "-p", str(port), "nbd",
                f"uri=nbd://127.0.0.1:{backend_port}/disk"]
-        self.spawn("nbdkit-proxy", cmd, port)
+        self.proxy_proc = self.spawn("nbdkit-proxy", cmd, port)
         return port
 
     def gateway(self, exports, policy, io_timeout="5s", extra="", jar=JAR, name="gateway", jvm=None):
@@ -201,8 +201,8 @@ def throughput(args):
             "direct": f"nbd://127.0.0.1:{direct_port}/disk",
             "nbdkit-proxy": f"nbd://127.0.0.1:{proxy_port}/",
         }
-        # each gateway row's process, for its CPU time per request
-        pids = {}
+        # the process in the middle of each row (nbdkit or a gateway), for its CPU time per request
+        pids = {"nbdkit-proxy": rig.proxy_proc.pid}
 
         def add_gateway(prefix, **kw):
             port, _ = rig.gateway(gateway_exports, args.policy, **kw)
@@ -229,11 +229,11 @@ def throughput(args):
                     r = fio(targets[t], profile, args.runtime, f"{args.size_mib}m")
                     cpu = ""
                     if pid:
-                        # the gateway's CPU time over the whole fio run, ramp included, so the requests are
+                        # the proxy's CPU time over the whole fio run, ramp included, so the requests are
                         # counted over ramp + runtime at the measured rate
                         seconds = (proc_status(pid)[2] - cpu0) / ticks
-                        r["gw_cpu_us"] = seconds * 1e6 / max(r["iops"] * (args.runtime + RAMP_S), 1)
-                        cpu = f" gateway CPU {r['gw_cpu_us']:5.1f} us/req"
+                        r["proxy_cpu_us"] = seconds * 1e6 / max(r["iops"] * (args.runtime + RAMP_S), 1)
+                        cpu = f" proxy CPU {r['proxy_cpu_us']:5.1f} us/req"
                     results[profile][t].append(r)
                     print(f"round {rnd + 1} {profile:18} {t:15} {r['iops']:10.0f} IOPS {r['mbps']:9.1f} MB/s "
                           f"p50 {r['p50']:6.0f} us p99 {r['p99']:8.0f} us{cpu}", flush=True)
@@ -262,8 +262,9 @@ def report(args, results, work):
              f"median per cell; gateway iopolicy {args.policy}"]
     for name, yaml in variants(args):
         lines.append(f"variant {name}: the gateway with `{yaml.replace(chr(10), '; ')}`")
-    lines += ["", "gw CPU: the gateway process's CPU time (user + system) per request, over the whole fio run", "",
-              "| profile | target | IOPS | MB/s | p50 us | p99 us | p99.9 us | gw CPU us/req | vs direct | vs nbdkit |",
+    lines += ["", "proxy CPU: the CPU time (user + system) of the process between fio and nbd-server (nbdkit or the "
+              "gateway) per request, over the whole fio run", "",
+              "| profile | target | IOPS | MB/s | p50 us | p99 us | p99.9 us | proxy CPU us/req | vs direct | vs nbdkit |",
               "|---|---|---|---|---|---|---|---|---|---|"]
     summary = {}
     for profile, per_target in results.items():
@@ -274,10 +275,10 @@ def report(args, results, work):
             row = dict(iops=iops, mbps=median_of(runs, "mbps"), p50=median_of(runs, "p50"),
                        p99=median_of(runs, "p99"), p999=median_of(runs, "p999"),
                        vs_direct=iops / base if base else 0, vs_nbdkit=iops / proxy if proxy else 0)
-            if "gw_cpu_us" in runs[0]:
-                row["gw_cpu_us_per_req"] = median_of(runs, "gw_cpu_us")
+            if "proxy_cpu_us" in runs[0]:
+                row["proxy_cpu_us_per_req"] = median_of(runs, "proxy_cpu_us")
             summary.setdefault(profile, {})[t] = row
-            cpu = f"{row['gw_cpu_us_per_req']:.1f}" if "gw_cpu_us_per_req" in row else "-"
+            cpu = f"{row['proxy_cpu_us_per_req']:.1f}" if "proxy_cpu_us_per_req" in row else "-"
             lines.append(f"| {profile} | {t} | {row['iops']:.0f} | {row['mbps']:.1f} | {row['p50']:.0f} | "
                          f"{row['p99']:.0f} | {row['p999']:.0f} | {cpu} | {row['vs_direct']:.2f} | "
                          f"{row['vs_nbdkit']:.2f} |")
