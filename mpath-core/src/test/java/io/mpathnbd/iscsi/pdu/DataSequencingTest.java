@@ -1,6 +1,6 @@
 package io.mpathnbd.iscsi.pdu;
 
-import static io.mpathnbd.iscsi.pdu.IscsiWire.pooled;
+import static io.mpathnbd.core.support.WireBytes.pooled;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;

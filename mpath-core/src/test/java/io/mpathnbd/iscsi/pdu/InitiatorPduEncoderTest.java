@@ -1,16 +1,17 @@
 package io.mpathnbd.iscsi.pdu;
 
+import static io.mpathnbd.core.support.WireBytes.bytes;
+import static io.mpathnbd.core.support.WireBytes.concat;
+import static io.mpathnbd.core.support.WireBytes.drain;
+import static io.mpathnbd.core.support.WireBytes.hex;
+import static io.mpathnbd.core.support.WireBytes.pooled;
 import static io.mpathnbd.iscsi.pdu.IscsiWire.ascii;
-import static io.mpathnbd.iscsi.pdu.IscsiWire.bytes;
-import static io.mpathnbd.iscsi.pdu.IscsiWire.concat;
-import static io.mpathnbd.iscsi.pdu.IscsiWire.drain;
-import static io.mpathnbd.iscsi.pdu.IscsiWire.hex;
-import static io.mpathnbd.iscsi.pdu.IscsiWire.pooled;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.mpathnbd.core.support.WireBytes;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
@@ -118,7 +119,7 @@ class InitiatorPduEncoderTest {
     void dataSegmentIsPassedOnNotCopied() {
         ByteBuf data = pooled(new byte[8]);
         ch.writeOutbound(new DataOut(false, 0, 1, 2, 3, 0, 0, data));
-        List<ByteBuf> out = IscsiWire.outbound(ch);
+        List<ByteBuf> out = WireBytes.outbound(ch);
         assertEquals(2, out.size(), "header and data, no trailer for an aligned segment without digest");
         assertSame(data, out.get(1));
         out.forEach(ByteBuf::release);

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mpathnbd.core.support.WireBytes;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -40,7 +41,7 @@ class LargeSegmentDecoderTest {
         EmbeddedChannel enc = new EmbeddedChannel(IscsiPduEncoder.target(target));
         enc.writeOutbound(new DataIn(0x81, 0, 0, 7, Opcodes.RESERVED_TAG, 3, 4, 20, 0, 0, 0,
                 Unpooled.wrappedBuffer(data)));
-        byte[] out = IscsiWire.drain(enc);
+        byte[] out = WireBytes.drain(enc);
         assertFalse(enc.finishAndReleaseAll());
         return out;
     }
@@ -61,7 +62,7 @@ class LargeSegmentDecoderTest {
             ch.writeInbound(b);
             i += n;
         }
-        return IscsiWire.inbound(ch);
+        return WireBytes.inbound(ch);
     }
 
     @ParameterizedTest
@@ -75,7 +76,7 @@ class LargeSegmentDecoderTest {
         DataIn d = assertInstanceOf(DataIn.class, out.get(0));
         assertEquals(7, d.itt());
         assertTrue(d.hasStatus());
-        assertArrayEquals(data, IscsiWire.content(d.data()));
+        assertArrayEquals(data, WireBytes.content(d.data()));
         if (d.data() instanceof CompositeByteBuf) {
             int components = ((CompositeByteBuf) d.data()).numComponents();
             assertTrue(components <= 2 * (LENGTH / PayloadCollector.COPY_BELOW) + 2, components + " components");
@@ -91,7 +92,7 @@ class LargeSegmentDecoderTest {
         List<Object> out = feed(ch, wire(data, true), 1, 20000, 3, 70000, 500, 16384, 7);
         assertEquals(1, out.size());
         DataIn d = assertInstanceOf(DataIn.class, out.get(0));
-        assertArrayEquals(data, IscsiWire.content(d.data()));
+        assertArrayEquals(data, WireBytes.content(d.data()));
         IscsiWire.release(d);
         assertFalse(ch.finishAndReleaseAll());
     }
@@ -109,7 +110,7 @@ class LargeSegmentDecoderTest {
         assertEquals(3, out.size());
         for (Object o : out) {
             DataIn d = assertInstanceOf(DataIn.class, o);
-            assertArrayEquals(data, IscsiWire.content(d.data()));
+            assertArrayEquals(data, WireBytes.content(d.data()));
             IscsiWire.release(d);
         }
         assertFalse(ch.finishAndReleaseAll());

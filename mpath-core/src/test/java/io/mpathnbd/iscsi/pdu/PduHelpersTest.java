@@ -1,8 +1,8 @@
 package io.mpathnbd.iscsi.pdu;
 
+import static io.mpathnbd.core.support.WireBytes.concat;
+import static io.mpathnbd.core.support.WireBytes.pooled;
 import static io.mpathnbd.iscsi.pdu.IscsiWire.ascii;
-import static io.mpathnbd.iscsi.pdu.IscsiWire.concat;
-import static io.mpathnbd.iscsi.pdu.IscsiWire.pooled;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;

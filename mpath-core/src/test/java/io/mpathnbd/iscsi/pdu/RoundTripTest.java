@@ -1,12 +1,12 @@
 package io.mpathnbd.iscsi.pdu;
 
+import static io.mpathnbd.core.support.WireBytes.bytes;
+import static io.mpathnbd.core.support.WireBytes.content;
+import static io.mpathnbd.core.support.WireBytes.drain;
+import static io.mpathnbd.core.support.WireBytes.feed;
+import static io.mpathnbd.core.support.WireBytes.hex;
+import static io.mpathnbd.core.support.WireBytes.pooled;
 import static io.mpathnbd.iscsi.pdu.IscsiWire.ascii;
-import static io.mpathnbd.iscsi.pdu.IscsiWire.bytes;
-import static io.mpathnbd.iscsi.pdu.IscsiWire.content;
-import static io.mpathnbd.iscsi.pdu.IscsiWire.drain;
-import static io.mpathnbd.iscsi.pdu.IscsiWire.feed;
-import static io.mpathnbd.iscsi.pdu.IscsiWire.hex;
-import static io.mpathnbd.iscsi.pdu.IscsiWire.pooled;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

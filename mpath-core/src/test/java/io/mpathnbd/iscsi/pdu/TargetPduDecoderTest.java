@@ -1,12 +1,12 @@
 package io.mpathnbd.iscsi.pdu;
 
+import static io.mpathnbd.core.support.WireBytes.bytes;
+import static io.mpathnbd.core.support.WireBytes.concat;
+import static io.mpathnbd.core.support.WireBytes.content;
+import static io.mpathnbd.core.support.WireBytes.feed;
+import static io.mpathnbd.core.support.WireBytes.hex;
 import static io.mpathnbd.iscsi.pdu.IscsiWire.ascii;
-import static io.mpathnbd.iscsi.pdu.IscsiWire.bytes;
-import static io.mpathnbd.iscsi.pdu.IscsiWire.concat;
-import static io.mpathnbd.iscsi.pdu.IscsiWire.content;
 import static io.mpathnbd.iscsi.pdu.IscsiWire.digest;
-import static io.mpathnbd.iscsi.pdu.IscsiWire.feed;
-import static io.mpathnbd.iscsi.pdu.IscsiWire.hex;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -14,6 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mpathnbd.core.support.WireBytes;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
@@ -206,7 +207,7 @@ class TargetPduDecoderTest {
 
     @Test
     void dataIsARetainedSliceOfTheReceiveBuffer() {
-        ByteBuf in = IscsiWire.pooled(bytes(DATA_IN));
+        ByteBuf in = WireBytes.pooled(bytes(DATA_IN));
         ch.writeInbound(in);
         DataIn p = ch.readInbound();
         assertEquals(1, in.refCnt(), "the slice keeps the receive buffer");

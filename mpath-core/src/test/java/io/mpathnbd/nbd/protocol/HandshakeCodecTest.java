@@ -1,11 +1,11 @@
 package io.mpathnbd.nbd.protocol;
 
-import static io.mpathnbd.nbd.protocol.Wire.bytes;
-import static io.mpathnbd.nbd.protocol.Wire.concat;
-import static io.mpathnbd.nbd.protocol.Wire.drain;
-import static io.mpathnbd.nbd.protocol.Wire.feed;
-import static io.mpathnbd.nbd.protocol.Wire.hex;
-import static io.mpathnbd.nbd.protocol.Wire.pooled;
+import static io.mpathnbd.core.support.WireBytes.bytes;
+import static io.mpathnbd.core.support.WireBytes.concat;
+import static io.mpathnbd.core.support.WireBytes.drain;
+import static io.mpathnbd.core.support.WireBytes.feed;
+import static io.mpathnbd.core.support.WireBytes.hex;
+import static io.mpathnbd.core.support.WireBytes.pooled;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -15,6 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mpathnbd.core.support.WireBytes;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
@@ -52,7 +53,7 @@ class HandshakeCodecTest {
         EmbeddedChannel ch = new EmbeddedChannel(new NbdServerHandshakeEncoder());
         ByteBuf data = NbdOptionPayloads.infoExport(ByteBufAllocator.DEFAULT, 1L << 30, 0x6d);
         ch.writeOutbound(new NbdOptionReply(NbdConstants.OPT_GO, NbdConstants.REP_INFO, data));
-        List<ByteBuf> out = Wire.outbound(ch);
+        List<ByteBuf> out = WireBytes.outbound(ch);
         assertEquals(2, out.size());
         assertEquals(hex(bytes("0003e889045565a9 00000007 00000003 0000000c")), hex(out.get(0)));
         assertSame(data, out.get(1), "the reply data is forwarded, not copied");

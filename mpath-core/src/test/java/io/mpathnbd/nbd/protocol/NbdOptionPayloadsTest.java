@@ -1,13 +1,14 @@
 package io.mpathnbd.nbd.protocol;
 
-import static io.mpathnbd.nbd.protocol.Wire.bytes;
-import static io.mpathnbd.nbd.protocol.Wire.hex;
+import static io.mpathnbd.core.support.WireBytes.bytes;
+import static io.mpathnbd.core.support.WireBytes.hex;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mpathnbd.core.support.WireBytes;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.util.List;
@@ -22,7 +23,7 @@ class NbdOptionPayloadsTest {
 
     /** Runs {@code check} on a pooled buffer holding {@code hex}, verifies the reader index did not move, releases. */
     private static void with(String hex, Consumer<ByteBuf> check) {
-        ByteBuf b = Wire.pooled(bytes(hex));
+        ByteBuf b = WireBytes.pooled(bytes(hex));
         int reader = b.readerIndex();
         try {
             check.accept(b);

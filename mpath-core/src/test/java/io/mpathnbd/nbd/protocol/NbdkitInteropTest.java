@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mpathnbd.core.request.Extents;
+import io.mpathnbd.core.support.WireBytes;
 import io.mpathnbd.testing.peers.Images;
 import io.mpathnbd.testing.peers.Nbdkit;
 import io.netty.bootstrap.Bootstrap;
@@ -185,7 +186,7 @@ class NbdkitInteropTest {
             try {
                 assertEquals(cookie, read.cookie());
                 assertEquals(0, read.error());
-                assertArrayEquals(pattern, Wire.content(read.data()));
+                assertArrayEquals(pattern, WireBytes.content(read.data()));
             } finally {
                 read.release();
             }

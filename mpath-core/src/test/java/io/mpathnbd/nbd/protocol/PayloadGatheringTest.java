@@ -1,13 +1,14 @@
 package io.mpathnbd.nbd.protocol;
 
-import static io.mpathnbd.nbd.protocol.Wire.content;
-import static io.mpathnbd.nbd.protocol.Wire.inbound;
+import static io.mpathnbd.core.support.WireBytes.content;
+import static io.mpathnbd.core.support.WireBytes.inbound;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mpathnbd.core.support.WireBytes;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -29,7 +30,7 @@ class PayloadGatheringTest {
     @Test
     void largeWriteSpanningReceiveBuffersIsGatheredAsSlicesNotCopied() {
         byte[] data = random(MIB);
-        byte[] wire = Wire.concat(writeHeader(7, MIB), data);
+        byte[] wire = WireBytes.concat(writeHeader(7, MIB), data);
         EmbeddedChannel ch = new EmbeddedChannel(new NbdRequestDecoder(32 * MIB));
         // 100 KiB reads: the last holds 24 KiB, above the size below which pieces are copied
         List<ByteBuf> pieces = feed(ch, wire, 100 * 1024);
@@ -53,7 +54,7 @@ class PayloadGatheringTest {
         byte[] data = random(MIB);
         ByteBuf header = PooledByteBufAllocator.DEFAULT.heapBuffer(16);
         header.writeInt(NbdConstants.SIMPLE_REPLY_MAGIC).writeInt(0).writeLong(9);
-        byte[] wire = Wire.concat(content(header), data);
+        byte[] wire = WireBytes.concat(content(header), data);
         header.release();
         EmbeddedChannel ch = new EmbeddedChannel(new NbdReplyDecoder(c -> c == 9 ? MIB : -1, 32 * MIB));
         // pieces that do not line up with the header: the header ends inside the first one
@@ -79,7 +80,7 @@ class PayloadGatheringTest {
         header.writeInt(NbdConstants.STRUCTURED_REPLY_MAGIC).writeShort(NbdConstants.REPLY_FLAG_DONE)
                 .writeShort(NbdConstants.REPLY_TYPE_OFFSET_DATA).writeLong(5).writeInt(8 + data.length)
                 .writeLong(1L << 33);
-        byte[] wire = Wire.concat(content(header), data);
+        byte[] wire = WireBytes.concat(content(header), data);
         header.release();
         EmbeddedChannel ch = new EmbeddedChannel(new NbdReplyDecoder(c -> data.length, 32 * MIB));
         // the first piece ends inside the data offset field, after the 20-byte chunk header
@@ -99,7 +100,7 @@ class PayloadGatheringTest {
     void tricklingSenderGetsACopyInFewBuffersNotAComponentPerByte() {
         int length = 100_000;
         byte[] data = random(length);
-        byte[] wire = Wire.concat(writeHeader(1, length), data);
+        byte[] wire = WireBytes.concat(writeHeader(1, length), data);
         EmbeddedChannel ch = new EmbeddedChannel(new NbdRequestDecoder(32 * MIB));
         List<ByteBuf> pieces = feed(ch, wire, 7);
         NbdRequest write = (NbdRequest) inbound(ch).get(0);
@@ -145,7 +146,7 @@ class PayloadGatheringTest {
 
     @Test
     void aPartlyGatheredPayloadIsReleasedWhenTheConnectionCloses() {
-        byte[] wire = Wire.concat(writeHeader(1, MIB), random(200 * 1024));
+        byte[] wire = WireBytes.concat(writeHeader(1, MIB), random(200 * 1024));
         EmbeddedChannel ch = new EmbeddedChannel(new NbdRequestDecoder(32 * MIB));
         List<ByteBuf> pieces = feed(ch, wire, 64 * 1024);
         assertTrue(inbound(ch).isEmpty());

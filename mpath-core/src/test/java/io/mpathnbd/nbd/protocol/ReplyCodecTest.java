@@ -1,11 +1,11 @@
 package io.mpathnbd.nbd.protocol;
 
-import static io.mpathnbd.nbd.protocol.Wire.bytes;
-import static io.mpathnbd.nbd.protocol.Wire.concat;
-import static io.mpathnbd.nbd.protocol.Wire.drain;
-import static io.mpathnbd.nbd.protocol.Wire.feed;
-import static io.mpathnbd.nbd.protocol.Wire.hex;
-import static io.mpathnbd.nbd.protocol.Wire.pooled;
+import static io.mpathnbd.core.support.WireBytes.bytes;
+import static io.mpathnbd.core.support.WireBytes.concat;
+import static io.mpathnbd.core.support.WireBytes.drain;
+import static io.mpathnbd.core.support.WireBytes.feed;
+import static io.mpathnbd.core.support.WireBytes.hex;
+import static io.mpathnbd.core.support.WireBytes.pooled;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -16,6 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mpathnbd.core.request.Extents;
+import io.mpathnbd.core.support.WireBytes;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.util.ReferenceCountUtil;
@@ -54,7 +55,7 @@ class ReplyCodecTest {
         EmbeddedChannel ch = new EmbeddedChannel(new NbdReplyEncoder());
         ByteBuf data = pooled(bytes("deadbeef"));
         ch.writeOutbound(new NbdSimpleReply(0, 0x11, data));
-        List<ByteBuf> out = Wire.outbound(ch);
+        List<ByteBuf> out = WireBytes.outbound(ch);
         assertEquals(2, out.size());
         assertEquals(hex(bytes("67446698 00000000 " + COOKIE)), hex(out.get(0)));
         assertSame(data, out.get(1), "READ data is forwarded, not copied");
@@ -70,10 +71,11 @@ class ReplyCodecTest {
         EmbeddedChannel ch = new EmbeddedChannel(new NbdReplyEncoder());
         ByteBuf data = pooled(bytes("deadbeef"));
         ch.writeOutbound(new NbdOffsetDataChunk(NbdConstants.REPLY_FLAG_DONE, 0x11, 4096, data));
-        List<ByteBuf> out = Wire.outbound(ch);
+        List<ByteBuf> out = WireBytes.outbound(ch);
         assertEquals(2, out.size());
         assertSame(data, out.get(1), "OFFSET_DATA data is forwarded, not copied");
-        assertEquals(hex(bytes(OFFSET_DATA)), hex(concat(Wire.content(out.get(0)), Wire.content(out.get(1)))));
+        assertEquals(hex(bytes(OFFSET_DATA)),
+                hex(concat(WireBytes.content(out.get(0)), WireBytes.content(out.get(1)))));
         out.forEach(ByteBuf::release);
         assertEquals(0, data.refCnt());
 

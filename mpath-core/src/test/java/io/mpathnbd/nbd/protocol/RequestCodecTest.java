@@ -1,11 +1,11 @@
 package io.mpathnbd.nbd.protocol;
 
-import static io.mpathnbd.nbd.protocol.Wire.bytes;
-import static io.mpathnbd.nbd.protocol.Wire.concat;
-import static io.mpathnbd.nbd.protocol.Wire.drain;
-import static io.mpathnbd.nbd.protocol.Wire.feed;
-import static io.mpathnbd.nbd.protocol.Wire.hex;
-import static io.mpathnbd.nbd.protocol.Wire.pooled;
+import static io.mpathnbd.core.support.WireBytes.bytes;
+import static io.mpathnbd.core.support.WireBytes.concat;
+import static io.mpathnbd.core.support.WireBytes.drain;
+import static io.mpathnbd.core.support.WireBytes.feed;
+import static io.mpathnbd.core.support.WireBytes.hex;
+import static io.mpathnbd.core.support.WireBytes.pooled;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -14,6 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mpathnbd.core.support.WireBytes;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -50,7 +51,7 @@ class RequestCodecTest {
         EmbeddedChannel ch = new EmbeddedChannel(new NbdRequestEncoder());
         ByteBuf payload = pooled(bytes("deadbeef"));
         ch.writeOutbound(new NbdRequest(0, NbdConstants.CMD_WRITE, 2, 512, 4, payload));
-        List<ByteBuf> out = Wire.outbound(ch);
+        List<ByteBuf> out = WireBytes.outbound(ch);
         assertEquals(2, out.size());
         assertEquals(28, out.get(0).readableBytes());
         assertSame(payload, out.get(1));
