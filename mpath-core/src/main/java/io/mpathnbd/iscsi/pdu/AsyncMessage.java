@@ -6,7 +6,7 @@ import io.netty.buffer.ByteBuf;
  * Asynchronous Message (0x32): a SCSI event (sense data in the data segment, as in a SCSI Response), or a request to
  * log out, a dropped connection or session, or a request to renegotiate. The parameters' meaning depends on the event.
  */
-public final class AsyncMessage extends IscsiPdu {
+public final class AsyncMessage extends TargetPdu {
     public static final int SCSI_EVENT = 0;
     public static final int LOGOUT_REQUESTED = 1;
     public static final int CONNECTION_DROPPED = 2;
@@ -16,9 +16,6 @@ public final class AsyncMessage extends IscsiPdu {
     public static final int VENDOR_SPECIFIC = 255;
 
     private final long lun;
-    private final int statSN;
-    private final int expCmdSN;
-    private final int maxCmdSN;
     private final int event;
     private final int vendorCode;
     private final int parameter1;
@@ -27,11 +24,8 @@ public final class AsyncMessage extends IscsiPdu {
 
     public AsyncMessage(long lun, int statSN, int expCmdSN, int maxCmdSN, int event, int vendorCode, int parameter1,
             int parameter2, int parameter3, ByteBuf data) {
-        super(false, data);
+        super(statSN, expCmdSN, maxCmdSN, data);
         this.lun = lun;
-        this.statSN = statSN;
-        this.expCmdSN = expCmdSN;
-        this.maxCmdSN = maxCmdSN;
         this.event = event & 0xff;
         this.vendorCode = vendorCode & 0xff;
         this.parameter1 = parameter1 & 0xffff;
@@ -46,18 +40,6 @@ public final class AsyncMessage extends IscsiPdu {
 
     public long lun() {
         return lun;
-    }
-
-    public int statSN() {
-        return statSN;
-    }
-
-    public int expCmdSN() {
-        return expCmdSN;
-    }
-
-    public int maxCmdSN() {
-        return maxCmdSN;
     }
 
     public int event() {
@@ -84,13 +66,10 @@ public final class AsyncMessage extends IscsiPdu {
     }
 
     @Override
-    protected void writeFields(ByteBuf h) {
+    protected void writeOwnFields(ByteBuf h) {
         h.setByte(1, Opcodes.FINAL);
         h.setLong(8, lun);
         h.setInt(16, Opcodes.RESERVED_TAG);
-        h.setInt(24, statSN);
-        h.setInt(28, expCmdSN);
-        h.setInt(32, maxCmdSN);
         h.setByte(36, event);
         h.setByte(37, vendorCode);
         h.setShort(38, parameter1);
@@ -101,13 +80,14 @@ public final class AsyncMessage extends IscsiPdu {
     static AsyncMessage read(ByteBuf h, ByteBuf data) {
         require(h.getUnsignedByte(1) == Opcodes.FINAL, "Asynchronous Message flags " + hex(h.getUnsignedByte(1)));
         require(h.getInt(16) == Opcodes.RESERVED_TAG, "Asynchronous Message with ITT " + hex(h.getInt(16)));
-        return new AsyncMessage(h.getLong(8), h.getInt(24), h.getInt(28), h.getInt(32), h.getUnsignedByte(36),
-                h.getUnsignedByte(37), h.getUnsignedShort(38), h.getUnsignedShort(40), h.getUnsignedShort(42), data);
+        return new AsyncMessage(h.getLong(8), readStatSN(h), readExpCmdSN(h), readMaxCmdSN(h),
+                h.getUnsignedByte(36), h.getUnsignedByte(37), h.getUnsignedShort(38), h.getUnsignedShort(40),
+                h.getUnsignedShort(42), data);
     }
 
     @Override
     public AsyncMessage replace(ByteBuf content) {
-        return new AsyncMessage(lun, statSN, expCmdSN, maxCmdSN, event, vendorCode, parameter1, parameter2,
+        return new AsyncMessage(lun, statSN(), expCmdSN(), maxCmdSN(), event, vendorCode, parameter1, parameter2,
                 parameter3, content);
     }
 

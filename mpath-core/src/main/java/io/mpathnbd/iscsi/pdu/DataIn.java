@@ -6,7 +6,7 @@ import io.netty.buffer.ByteBuf;
  * SCSI Data-In (0x25): one piece of read data at {@code bufferOffset}, numbered by DataSN. The last PDU of a command
  * may carry the SCSI status (S bit, which requires F) with residuals, replacing the SCSI Response.
  */
-public final class DataIn extends IscsiPdu {
+public final class DataIn extends TaggedTargetPdu {
     public static final int FLAG_ACKNOWLEDGE = 0x40;
     public static final int FLAG_OVERFLOW = 0x04;
     public static final int FLAG_UNDERFLOW = 0x02;
@@ -15,11 +15,7 @@ public final class DataIn extends IscsiPdu {
     private final int flags;
     private final int status;
     private final long lun;
-    private final int itt;
     private final int ttt;
-    private final int statSN;
-    private final int expCmdSN;
-    private final int maxCmdSN;
     private final int dataSN;
     private final int bufferOffset;
     private final int residualCount;
@@ -27,7 +23,7 @@ public final class DataIn extends IscsiPdu {
     /** {@code flags}: F and the FLAG_ bits as on the wire (byte 1). */
     public DataIn(int flags, int status, long lun, int itt, int ttt, int statSN, int expCmdSN, int maxCmdSN,
             int dataSN, int bufferOffset, int residualCount, ByteBuf data) {
-        super(false, data);
+        super(itt, statSN, expCmdSN, maxCmdSN, data);
         String bad = check(flags);
         if (bad != null) {
             throw new IllegalArgumentException(bad);
@@ -35,11 +31,7 @@ public final class DataIn extends IscsiPdu {
         this.flags = flags;
         this.status = status & 0xff;
         this.lun = lun;
-        this.itt = itt;
         this.ttt = ttt;
-        this.statSN = statSN;
-        this.expCmdSN = expCmdSN;
-        this.maxCmdSN = maxCmdSN;
         this.dataSN = dataSN;
         this.bufferOffset = bufferOffset;
         this.residualCount = residualCount;
@@ -100,25 +92,8 @@ public final class DataIn extends IscsiPdu {
         return lun;
     }
 
-    public int itt() {
-        return itt;
-    }
-
     public int ttt() {
         return ttt;
-    }
-
-    /** Meaningful with {@link #hasStatus()}. */
-    public int statSN() {
-        return statSN;
-    }
-
-    public int expCmdSN() {
-        return expCmdSN;
-    }
-
-    public int maxCmdSN() {
-        return maxCmdSN;
     }
 
     public int dataSN() {
@@ -134,15 +109,14 @@ public final class DataIn extends IscsiPdu {
     }
 
     @Override
-    protected void writeFields(ByteBuf h) {
+    protected void writeOwnFields(ByteBuf h) {
         h.setByte(1, flags);
         h.setByte(3, hasStatus() ? status : 0);
         h.setLong(8, lun);
-        h.setInt(16, itt);
         h.setInt(20, ttt);
-        h.setInt(24, hasStatus() ? statSN : 0);
-        h.setInt(28, expCmdSN);
-        h.setInt(32, maxCmdSN);
+        if (!hasStatus()) {
+            h.setInt(24, 0); // StatSN is reserved without the S bit
+        }
         h.setInt(36, dataSN);
         h.setInt(40, bufferOffset);
         h.setInt(44, residualCount);
@@ -152,20 +126,20 @@ public final class DataIn extends IscsiPdu {
         int flags = h.getUnsignedByte(1);
         String bad = check(flags);
         require(bad == null, bad);
-        require(h.getInt(16) != Opcodes.RESERVED_TAG, "Data-In with the reserved ITT");
-        return new DataIn(flags, h.getUnsignedByte(3), h.getLong(8), h.getInt(16), h.getInt(20), h.getInt(24),
-                h.getInt(28), h.getInt(32), h.getInt(36), h.getInt(40), h.getInt(44), data);
+        require(readItt(h) != Opcodes.RESERVED_TAG, "Data-In with the reserved ITT");
+        return new DataIn(flags, h.getUnsignedByte(3), h.getLong(8), readItt(h), h.getInt(20), readStatSN(h),
+                readExpCmdSN(h), readMaxCmdSN(h), h.getInt(36), h.getInt(40), h.getInt(44), data);
     }
 
     @Override
     public DataIn replace(ByteBuf content) {
-        return new DataIn(flags, status, lun, itt, ttt, statSN, expCmdSN, maxCmdSN, dataSN, bufferOffset,
+        return new DataIn(flags, status, lun, itt(), ttt, statSN(), expCmdSN(), maxCmdSN(), dataSN, bufferOffset,
                 residualCount, content);
     }
 
     @Override
     protected String describe() {
-        return "itt=" + hex(itt) + " flags=" + hex(flags) + " dataSN=" + Integer.toUnsignedString(dataSN)
+        return "itt=" + hex(itt()) + " flags=" + hex(flags) + " dataSN=" + Integer.toUnsignedString(dataSN)
                 + " offset=" + Integer.toUnsignedString(bufferOffset) + (hasStatus() ? " status=" + hex(status) : "");
     }
 }

@@ -6,7 +6,7 @@ import io.netty.buffer.ByteBuf;
  * Login Request (0x03, always immediate): stage transition flags, ISID (48 bits) and TSIH identifying the session,
  * CID, and the key=value text of this login step in the data segment ({@link TextKeys}).
  */
-public final class LoginRequest extends IscsiPdu {
+public final class LoginRequest extends CommandSequencedPdu {
     private final boolean transit;
     private final boolean cont;
     private final int csg;
@@ -15,14 +15,11 @@ public final class LoginRequest extends IscsiPdu {
     private final int versionMin;
     private final long isid;
     private final int tsih;
-    private final int itt;
     private final int cid;
-    private final int cmdSN;
-    private final int expStatSN;
 
     public LoginRequest(boolean transit, boolean cont, int csg, int nsg, int versionMax, int versionMin, long isid,
             int tsih, int itt, int cid, int cmdSN, int expStatSN, ByteBuf data) {
-        super(true, data);
+        super(true, itt, cmdSN, expStatSN, data);
         LoginStage.flags(transit, cont, csg, nsg); // validates
         if ((isid >>> 48) != 0) {
             throw new IllegalArgumentException("ISID wider than 48 bits: " + Long.toHexString(isid));
@@ -35,10 +32,7 @@ public final class LoginRequest extends IscsiPdu {
         this.versionMin = versionMin;
         this.isid = isid;
         this.tsih = tsih & 0xffff;
-        this.itt = itt;
         this.cid = cid & 0xffff;
-        this.cmdSN = cmdSN;
-        this.expStatSN = expStatSN;
     }
 
     @Override
@@ -80,34 +74,19 @@ public final class LoginRequest extends IscsiPdu {
         return tsih;
     }
 
-    public int itt() {
-        return itt;
-    }
-
     public int cid() {
         return cid;
     }
 
-    public int cmdSN() {
-        return cmdSN;
-    }
-
-    public int expStatSN() {
-        return expStatSN;
-    }
-
     @Override
-    protected void writeFields(ByteBuf h) {
+    protected void writeOwnFields(ByteBuf h) {
         h.setByte(1, LoginStage.flags(transit, cont, csg, nsg));
         h.setByte(2, versionMax);
         h.setByte(3, versionMin);
         h.setShort(8, (int) (isid >>> 32));
         h.setInt(10, (int) isid);
         h.setShort(14, tsih);
-        h.setInt(16, itt);
         h.setShort(20, cid);
-        h.setInt(24, cmdSN);
-        h.setInt(28, expStatSN);
     }
 
     static LoginRequest read(ByteBuf h, boolean immediate, ByteBuf data) {
@@ -116,20 +95,20 @@ public final class LoginRequest extends IscsiPdu {
         LoginStage.check(flags, "Login Request");
         long isid = ((long) h.getUnsignedShort(8) << 32) | h.getUnsignedInt(10);
         return new LoginRequest((flags & Opcodes.FINAL) != 0, (flags & Opcodes.CONTINUE) != 0, (flags >> 2) & 3,
-                flags & 3, h.getUnsignedByte(2), h.getUnsignedByte(3), isid, h.getUnsignedShort(14), h.getInt(16),
-                h.getUnsignedShort(20), h.getInt(24), h.getInt(28), data);
+                flags & 3, h.getUnsignedByte(2), h.getUnsignedByte(3), isid, h.getUnsignedShort(14), readItt(h),
+                h.getUnsignedShort(20), readCmdSN(h), readExpStatSN(h), data);
     }
 
     @Override
     public LoginRequest replace(ByteBuf content) {
-        return new LoginRequest(transit, cont, csg, nsg, versionMax, versionMin, isid, tsih, itt, cid, cmdSN,
-                expStatSN, content);
+        return new LoginRequest(transit, cont, csg, nsg, versionMax, versionMin, isid, tsih, itt(), cid, cmdSN(),
+                expStatSN(), content);
     }
 
     @Override
     protected String describe() {
         return "csg=" + csg + (transit ? " T nsg=" + nsg : "") + (cont ? " C" : "") + " isid="
-                + Long.toHexString(isid) + " tsih=" + tsih + " itt=" + hex(itt) + " cmdSN="
-                + Integer.toUnsignedString(cmdSN);
+                + Long.toHexString(isid) + " tsih=" + tsih + " itt=" + hex(itt()) + " cmdSN="
+                + Integer.toUnsignedString(cmdSN());
     }
 }

@@ -6,7 +6,7 @@ import io.netty.buffer.ByteBuf;
  * Login Response (0x23): stage flags, the target's version, the session's ISID and (at the end of a successful
  * leading login) its TSIH, the status class and detail, and the target's key=value text.
  */
-public final class LoginResponse extends IscsiPdu {
+public final class LoginResponse extends TaggedTargetPdu {
     public static final int CLASS_SUCCESS = 0;
     public static final int CLASS_REDIRECTION = 1;
     public static final int CLASS_INITIATOR_ERROR = 2;
@@ -20,17 +20,13 @@ public final class LoginResponse extends IscsiPdu {
     private final int versionActive;
     private final long isid;
     private final int tsih;
-    private final int itt;
-    private final int statSN;
-    private final int expCmdSN;
-    private final int maxCmdSN;
     private final int statusClass;
     private final int statusDetail;
 
     public LoginResponse(boolean transit, boolean cont, int csg, int nsg, int versionMax, int versionActive, long isid,
             int tsih, int itt, int statSN, int expCmdSN, int maxCmdSN, int statusClass, int statusDetail,
             ByteBuf data) {
-        super(false, data);
+        super(itt, statSN, expCmdSN, maxCmdSN, data);
         LoginStage.flags(transit, cont, csg, nsg); // validates
         if ((isid >>> 48) != 0) {
             throw new IllegalArgumentException("ISID wider than 48 bits: " + Long.toHexString(isid));
@@ -43,10 +39,6 @@ public final class LoginResponse extends IscsiPdu {
         this.versionActive = versionActive;
         this.isid = isid;
         this.tsih = tsih & 0xffff;
-        this.itt = itt;
-        this.statSN = statSN;
-        this.expCmdSN = expCmdSN;
-        this.maxCmdSN = maxCmdSN;
         this.statusClass = statusClass & 0xff;
         this.statusDetail = statusDetail & 0xff;
     }
@@ -88,22 +80,6 @@ public final class LoginResponse extends IscsiPdu {
         return tsih;
     }
 
-    public int itt() {
-        return itt;
-    }
-
-    public int statSN() {
-        return statSN;
-    }
-
-    public int expCmdSN() {
-        return expCmdSN;
-    }
-
-    public int maxCmdSN() {
-        return maxCmdSN;
-    }
-
     public int statusClass() {
         return statusClass;
     }
@@ -117,17 +93,13 @@ public final class LoginResponse extends IscsiPdu {
     }
 
     @Override
-    protected void writeFields(ByteBuf h) {
+    protected void writeOwnFields(ByteBuf h) {
         h.setByte(1, LoginStage.flags(transit, cont, csg, nsg));
         h.setByte(2, versionMax);
         h.setByte(3, versionActive);
         h.setShort(8, (int) (isid >>> 32));
         h.setInt(10, (int) isid);
         h.setShort(14, tsih);
-        h.setInt(16, itt);
-        h.setInt(24, statSN);
-        h.setInt(28, expCmdSN);
-        h.setInt(32, maxCmdSN);
         h.setByte(36, statusClass);
         h.setByte(37, statusDetail);
     }
@@ -137,19 +109,19 @@ public final class LoginResponse extends IscsiPdu {
         LoginStage.check(flags, "Login Response");
         long isid = ((long) h.getUnsignedShort(8) << 32) | h.getUnsignedInt(10);
         return new LoginResponse((flags & Opcodes.FINAL) != 0, (flags & Opcodes.CONTINUE) != 0, (flags >> 2) & 3,
-                flags & 3, h.getUnsignedByte(2), h.getUnsignedByte(3), isid, h.getUnsignedShort(14), h.getInt(16),
-                h.getInt(24), h.getInt(28), h.getInt(32), h.getUnsignedByte(36), h.getUnsignedByte(37), data);
+                flags & 3, h.getUnsignedByte(2), h.getUnsignedByte(3), isid, h.getUnsignedShort(14), readItt(h),
+                readStatSN(h), readExpCmdSN(h), readMaxCmdSN(h), h.getUnsignedByte(36), h.getUnsignedByte(37), data);
     }
 
     @Override
     public LoginResponse replace(ByteBuf content) {
-        return new LoginResponse(transit, cont, csg, nsg, versionMax, versionActive, isid, tsih, itt, statSN,
-                expCmdSN, maxCmdSN, statusClass, statusDetail, content);
+        return new LoginResponse(transit, cont, csg, nsg, versionMax, versionActive, isid, tsih, itt(), statSN(),
+                expCmdSN(), maxCmdSN(), statusClass, statusDetail, content);
     }
 
     @Override
     protected String describe() {
         return "status=" + statusClass + "/" + statusDetail + " csg=" + csg + (transit ? " T nsg=" + nsg : "")
-                + (cont ? " C" : "") + " tsih=" + tsih + " itt=" + hex(itt);
+                + (cont ? " C" : "") + " tsih=" + tsih + " itt=" + hex(itt());
     }
 }

@@ -6,13 +6,9 @@ import io.netty.buffer.ByteBuf;
  * R2T (0x31): the target asks for {@code desiredLength} bytes of write data at {@code bufferOffset}, to be sent as
  * Data-Out PDUs carrying its TTT. No data.
  */
-public final class ReadyToTransfer extends IscsiPdu {
+public final class ReadyToTransfer extends TaggedTargetPdu {
     private final long lun;
-    private final int itt;
     private final int ttt;
-    private final int statSN;
-    private final int expCmdSN;
-    private final int maxCmdSN;
     private final int r2tSN;
     private final int bufferOffset;
     private final int desiredLength;
@@ -24,13 +20,9 @@ public final class ReadyToTransfer extends IscsiPdu {
 
     private ReadyToTransfer(long lun, int itt, int ttt, int statSN, int expCmdSN, int maxCmdSN, int r2tSN,
             int bufferOffset, int desiredLength, ByteBuf data) {
-        super(false, data);
+        super(itt, statSN, expCmdSN, maxCmdSN, data);
         this.lun = lun;
-        this.itt = itt;
         this.ttt = ttt;
-        this.statSN = statSN;
-        this.expCmdSN = expCmdSN;
-        this.maxCmdSN = maxCmdSN;
         this.r2tSN = r2tSN;
         this.bufferOffset = bufferOffset;
         this.desiredLength = desiredLength;
@@ -50,25 +42,8 @@ public final class ReadyToTransfer extends IscsiPdu {
         return lun;
     }
 
-    public int itt() {
-        return itt;
-    }
-
     public int ttt() {
         return ttt;
-    }
-
-    /** The next StatSN the target will use; an R2T does not advance it. */
-    public int statSN() {
-        return statSN;
-    }
-
-    public int expCmdSN() {
-        return expCmdSN;
-    }
-
-    public int maxCmdSN() {
-        return maxCmdSN;
     }
 
     public int r2tSN() {
@@ -85,14 +60,10 @@ public final class ReadyToTransfer extends IscsiPdu {
     }
 
     @Override
-    protected void writeFields(ByteBuf h) {
+    protected void writeOwnFields(ByteBuf h) {
         h.setByte(1, Opcodes.FINAL);
         h.setLong(8, lun);
-        h.setInt(16, itt);
         h.setInt(20, ttt);
-        h.setInt(24, statSN);
-        h.setInt(28, expCmdSN);
-        h.setInt(32, maxCmdSN);
         h.setInt(36, r2tSN);
         h.setInt(40, bufferOffset);
         h.setInt(44, desiredLength);
@@ -101,22 +72,22 @@ public final class ReadyToTransfer extends IscsiPdu {
     static ReadyToTransfer read(ByteBuf h, ByteBuf data) {
         require(h.getUnsignedByte(1) == Opcodes.FINAL, "R2T flags " + hex(h.getUnsignedByte(1)));
         require(data.readableBytes() == 0, "R2T with a data segment");
-        require(h.getInt(16) != Opcodes.RESERVED_TAG, "R2T with the reserved ITT");
+        require(readItt(h) != Opcodes.RESERVED_TAG, "R2T with the reserved ITT");
         require(h.getInt(20) != Opcodes.RESERVED_TAG, "R2T with the reserved TTT");
         require(h.getInt(44) != 0, "R2T asking for 0 bytes");
-        return new ReadyToTransfer(h.getLong(8), h.getInt(16), h.getInt(20), h.getInt(24), h.getInt(28),
-                h.getInt(32), h.getInt(36), h.getInt(40), h.getInt(44), data);
+        return new ReadyToTransfer(h.getLong(8), readItt(h), h.getInt(20), readStatSN(h), readExpCmdSN(h),
+                readMaxCmdSN(h), h.getInt(36), h.getInt(40), h.getInt(44), data);
     }
 
     @Override
     public ReadyToTransfer replace(ByteBuf content) {
-        return new ReadyToTransfer(lun, itt, ttt, statSN, expCmdSN, maxCmdSN, r2tSN, bufferOffset, desiredLength,
-                content);
+        return new ReadyToTransfer(lun, itt(), ttt, statSN(), expCmdSN(), maxCmdSN(), r2tSN, bufferOffset,
+                desiredLength, content);
     }
 
     @Override
     protected String describe() {
-        return "itt=" + hex(itt) + " ttt=" + hex(ttt) + " r2tSN=" + Integer.toUnsignedString(r2tSN) + " offset="
+        return "itt=" + hex(itt()) + " ttt=" + hex(ttt) + " r2tSN=" + Integer.toUnsignedString(r2tSN) + " offset="
                 + Integer.toUnsignedString(bufferOffset) + " length=" + Integer.toUnsignedString(desiredLength);
     }
 }

@@ -3,7 +3,7 @@ package io.mpathnbd.iscsi.pdu;
 import io.netty.buffer.ByteBuf;
 
 /** Reject (0x3f): the target refused a PDU; the data segment holds that PDU's 48-byte header. */
-public final class Reject extends IscsiPdu {
+public final class Reject extends TargetPdu {
     public static final int DATA_DIGEST_ERROR = 0x02;
     public static final int SNACK_REJECT = 0x03;
     public static final int PROTOCOL_ERROR = 0x04;
@@ -17,17 +17,11 @@ public final class Reject extends IscsiPdu {
     public static final int WAITING_FOR_LOGOUT = 0x0c;
 
     private final int reason;
-    private final int statSN;
-    private final int expCmdSN;
-    private final int maxCmdSN;
     private final int dataSN;
 
     public Reject(int reason, int statSN, int expCmdSN, int maxCmdSN, int dataSN, ByteBuf rejectedHeader) {
-        super(false, rejectedHeader);
+        super(statSN, expCmdSN, maxCmdSN, rejectedHeader);
         this.reason = reason & 0xff;
-        this.statSN = statSN;
-        this.expCmdSN = expCmdSN;
-        this.maxCmdSN = maxCmdSN;
         this.dataSN = dataSN;
     }
 
@@ -38,18 +32,6 @@ public final class Reject extends IscsiPdu {
 
     public int reason() {
         return reason;
-    }
-
-    public int statSN() {
-        return statSN;
-    }
-
-    public int expCmdSN() {
-        return expCmdSN;
-    }
-
-    public int maxCmdSN() {
-        return maxCmdSN;
     }
 
     /** DataSN or R2TSN for data-related rejects. */
@@ -68,13 +50,10 @@ public final class Reject extends IscsiPdu {
     }
 
     @Override
-    protected void writeFields(ByteBuf h) {
+    protected void writeOwnFields(ByteBuf h) {
         h.setByte(1, Opcodes.FINAL);
         h.setByte(2, reason);
         h.setInt(16, Opcodes.RESERVED_TAG);
-        h.setInt(24, statSN);
-        h.setInt(28, expCmdSN);
-        h.setInt(32, maxCmdSN);
         h.setInt(36, dataSN);
     }
 
@@ -82,12 +61,12 @@ public final class Reject extends IscsiPdu {
         require(h.getUnsignedByte(1) == Opcodes.FINAL, "Reject flags " + hex(h.getUnsignedByte(1)));
         require(data.readableBytes() >= Opcodes.BHS_LENGTH,
                 "Reject carrying " + data.readableBytes() + " bytes, the rejected 48-byte header is required");
-        return new Reject(h.getUnsignedByte(2), h.getInt(24), h.getInt(28), h.getInt(32), h.getInt(36), data);
+        return new Reject(h.getUnsignedByte(2), readStatSN(h), readExpCmdSN(h), readMaxCmdSN(h), h.getInt(36), data);
     }
 
     @Override
     public Reject replace(ByteBuf content) {
-        return new Reject(reason, statSN, expCmdSN, maxCmdSN, dataSN, content);
+        return new Reject(reason, statSN(), expCmdSN(), maxCmdSN(), dataSN, content);
     }
 
     @Override

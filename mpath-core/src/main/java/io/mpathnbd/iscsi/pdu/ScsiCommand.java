@@ -7,7 +7,7 @@ import java.util.Arrays;
  * SCSI Command (0x01): a CDB of at most 16 bytes (no extended-CDB AHS), the transfer direction, the expected data
  * transfer length and any immediate data. F means no unsolicited Data-Out follows.
  */
-public final class ScsiCommand extends IscsiPdu {
+public final class ScsiCommand extends CommandSequencedPdu {
     public static final int FLAG_READ = 0x40;
     public static final int FLAG_WRITE = 0x20;
     public static final int ATTR_UNTAGGED = 0;
@@ -22,16 +22,13 @@ public final class ScsiCommand extends IscsiPdu {
     private final boolean write;
     private final int attribute;
     private final long lun;
-    private final int itt;
     private final int expectedDataTransferLength;
-    private final int cmdSN;
-    private final int expStatSN;
     private final byte[] cdb;
 
     /** {@code cdb} of 1 to 16 bytes; shorter ones are padded with zeroes on the wire. */
     public ScsiCommand(boolean immediate, boolean finalPdu, boolean read, boolean write, int attribute, long lun,
             int itt, int expectedDataTransferLength, int cmdSN, int expStatSN, byte[] cdb, ByteBuf data) {
-        super(immediate, data);
+        super(immediate, itt, cmdSN, expStatSN, data);
         if (cdb.length == 0 || cdb.length > CDB_LENGTH) {
             throw new IllegalArgumentException("CDB of " + cdb.length + " bytes, 1 to 16 are supported");
         }
@@ -43,10 +40,7 @@ public final class ScsiCommand extends IscsiPdu {
         this.write = write;
         this.attribute = attribute;
         this.lun = lun;
-        this.itt = itt;
         this.expectedDataTransferLength = expectedDataTransferLength;
-        this.cmdSN = cmdSN;
-        this.expStatSN = expStatSN;
         this.cdb = cdb;
     }
 
@@ -75,21 +69,9 @@ public final class ScsiCommand extends IscsiPdu {
         return lun;
     }
 
-    public int itt() {
-        return itt;
-    }
-
     /** Unsigned 32-bit. */
     public int expectedDataTransferLength() {
         return expectedDataTransferLength;
-    }
-
-    public int cmdSN() {
-        return cmdSN;
-    }
-
-    public int expStatSN() {
-        return expStatSN;
     }
 
     /** The CDB as given (a decoded command always has 16 bytes). Not copied: do not modify. */
@@ -98,37 +80,34 @@ public final class ScsiCommand extends IscsiPdu {
     }
 
     @Override
-    protected void writeFields(ByteBuf h) {
+    protected void writeOwnFields(ByteBuf h) {
         h.setByte(1, (finalPdu ? Opcodes.FINAL : 0) | (read ? FLAG_READ : 0) | (write ? FLAG_WRITE : 0) | attribute);
         h.setLong(8, lun);
-        h.setInt(16, itt);
         h.setInt(20, expectedDataTransferLength);
-        h.setInt(24, cmdSN);
-        h.setInt(28, expStatSN);
         h.setBytes(32, cdb);
     }
 
     static ScsiCommand read(ByteBuf h, boolean immediate, ByteBuf data) {
         int flags = h.getUnsignedByte(1);
         require((flags & 0x18) == 0, "SCSI Command with reserved flag bits " + hex(flags));
-        require(h.getInt(16) != Opcodes.RESERVED_TAG, "SCSI Command with the reserved ITT");
+        require(readItt(h) != Opcodes.RESERVED_TAG, "SCSI Command with the reserved ITT");
         byte[] cdb = new byte[CDB_LENGTH];
         h.getBytes(32, cdb);
         return new ScsiCommand(immediate, (flags & Opcodes.FINAL) != 0, (flags & FLAG_READ) != 0,
-                (flags & FLAG_WRITE) != 0, flags & 7, h.getLong(8), h.getInt(16), h.getInt(20), h.getInt(24),
-                h.getInt(28), cdb, data);
+                (flags & FLAG_WRITE) != 0, flags & 7, h.getLong(8), readItt(h), h.getInt(20), readCmdSN(h),
+                readExpStatSN(h), cdb, data);
     }
 
     @Override
     public ScsiCommand replace(ByteBuf content) {
-        return new ScsiCommand(immediate(), finalPdu, read, write, attribute, lun, itt, expectedDataTransferLength,
-                cmdSN, expStatSN, cdb, content);
+        return new ScsiCommand(immediate(), finalPdu, read, write, attribute, lun, itt(), expectedDataTransferLength,
+                cmdSN(), expStatSN(), cdb, content);
     }
 
     @Override
     protected String describe() {
         return "op=" + hex(cdb[0] & 0xff) + (read ? " R" : "") + (write ? " W" : "") + (finalPdu ? " F" : "")
-                + " itt=" + hex(itt) + " edtl=" + Integer.toUnsignedString(expectedDataTransferLength) + " cmdSN="
-                + Integer.toUnsignedString(cmdSN) + " cdb=" + Arrays.toString(cdb);
+                + " itt=" + hex(itt()) + " edtl=" + Integer.toUnsignedString(expectedDataTransferLength) + " cmdSN="
+                + Integer.toUnsignedString(cmdSN()) + " cdb=" + Arrays.toString(cdb);
     }
 }

@@ -6,7 +6,7 @@ import io.netty.buffer.ByteBuf;
  * SCSI Response (0x21): iSCSI response code, SCSI status, residuals, and in the data segment a 2-byte SenseLength
  * followed by the sense data (checked to fit when decoded).
  */
-public final class ScsiResponse extends IscsiPdu {
+public final class ScsiResponse extends TaggedTargetPdu {
     public static final int FLAG_BIDI_OVERFLOW = 0x10;
     public static final int FLAG_BIDI_UNDERFLOW = 0x08;
     public static final int FLAG_OVERFLOW = 0x04;
@@ -20,11 +20,7 @@ public final class ScsiResponse extends IscsiPdu {
     private final int flags;
     private final int response;
     private final int status;
-    private final int itt;
     private final int snackTag;
-    private final int statSN;
-    private final int expCmdSN;
-    private final int maxCmdSN;
     private final int expDataSN;
     private final int bidiReadResidualCount;
     private final int residualCount;
@@ -32,18 +28,14 @@ public final class ScsiResponse extends IscsiPdu {
     /** {@code flags}: the FLAG_ bits (F is implied). {@code data}: SenseLength + sense data, or empty. */
     public ScsiResponse(int flags, int response, int status, int itt, int snackTag, int statSN, int expCmdSN,
             int maxCmdSN, int expDataSN, int bidiReadResidualCount, int residualCount, ByteBuf data) {
-        super(false, data);
+        super(itt, statSN, expCmdSN, maxCmdSN, data);
         if ((flags & ~0x1e) != 0) {
             throw new IllegalArgumentException("SCSI Response flags " + hex(flags));
         }
         this.flags = flags;
         this.response = response;
         this.status = status;
-        this.itt = itt;
         this.snackTag = snackTag;
-        this.statSN = statSN;
-        this.expCmdSN = expCmdSN;
-        this.maxCmdSN = maxCmdSN;
         this.expDataSN = expDataSN;
         this.bidiReadResidualCount = bidiReadResidualCount;
         this.residualCount = residualCount;
@@ -74,24 +66,8 @@ public final class ScsiResponse extends IscsiPdu {
         return status;
     }
 
-    public int itt() {
-        return itt;
-    }
-
     public int snackTag() {
         return snackTag;
-    }
-
-    public int statSN() {
-        return statSN;
-    }
-
-    public int expCmdSN() {
-        return expCmdSN;
-    }
-
-    public int maxCmdSN() {
-        return maxCmdSN;
     }
 
     /** Number of Data-In PDUs the target sent for this command. */
@@ -118,15 +94,11 @@ public final class ScsiResponse extends IscsiPdu {
     }
 
     @Override
-    protected void writeFields(ByteBuf h) {
+    protected void writeOwnFields(ByteBuf h) {
         h.setByte(1, Opcodes.FINAL | flags);
         h.setByte(2, response);
         h.setByte(3, status);
-        h.setInt(16, itt);
         h.setInt(20, snackTag);
-        h.setInt(24, statSN);
-        h.setInt(28, expCmdSN);
-        h.setInt(32, maxCmdSN);
         h.setInt(36, expDataSN);
         h.setInt(40, bidiReadResidualCount);
         h.setInt(44, residualCount);
@@ -139,24 +111,24 @@ public final class ScsiResponse extends IscsiPdu {
                 "SCSI Response with both residual overflow and underflow");
         require((b1 & (FLAG_BIDI_OVERFLOW | FLAG_BIDI_UNDERFLOW)) != (FLAG_BIDI_OVERFLOW | FLAG_BIDI_UNDERFLOW),
                 "SCSI Response with both bidirectional overflow and underflow");
-        require(h.getInt(16) != Opcodes.RESERVED_TAG, "SCSI Response with the reserved ITT");
+        require(readItt(h) != Opcodes.RESERVED_TAG, "SCSI Response with the reserved ITT");
         int len = data.readableBytes();
         require(len == 0 || (len >= 2 && data.getUnsignedShort(data.readerIndex()) <= len - 2),
                 "SCSI Response sense data does not fit its " + len + "-byte data segment");
-        return new ScsiResponse(b1 & 0x1e, h.getUnsignedByte(2), h.getUnsignedByte(3), h.getInt(16), h.getInt(20),
-                h.getInt(24), h.getInt(28), h.getInt(32), h.getInt(36), h.getInt(40), h.getInt(44), data);
+        return new ScsiResponse(b1 & 0x1e, h.getUnsignedByte(2), h.getUnsignedByte(3), readItt(h), h.getInt(20),
+                readStatSN(h), readExpCmdSN(h), readMaxCmdSN(h), h.getInt(36), h.getInt(40), h.getInt(44), data);
     }
 
     @Override
     public ScsiResponse replace(ByteBuf content) {
-        return new ScsiResponse(flags, response, status, itt, snackTag, statSN, expCmdSN, maxCmdSN, expDataSN,
-                bidiReadResidualCount, residualCount, content);
+        return new ScsiResponse(flags, response, status, itt(), snackTag, statSN(), expCmdSN(), maxCmdSN(),
+                expDataSN, bidiReadResidualCount, residualCount, content);
     }
 
     @Override
     protected String describe() {
-        return "itt=" + hex(itt) + " response=" + response + " status=" + hex(status) + " flags=" + hex(flags)
+        return "itt=" + hex(itt()) + " response=" + response + " status=" + hex(status) + " flags=" + hex(flags)
                 + " residual=" + Integer.toUnsignedString(residualCount) + " statSN="
-                + Integer.toUnsignedString(statSN);
+                + Integer.toUnsignedString(statSN());
     }
 }

@@ -3,7 +3,7 @@ package io.mpathnbd.iscsi.pdu;
 import io.netty.buffer.ByteBuf;
 
 /** Task Management Function Request (0x02): ABORT TASK, LUN RESET and the like. Never carries data. */
-public final class TaskManagementRequest extends IscsiPdu {
+public final class TaskManagementRequest extends CommandSequencedPdu {
     public static final int ABORT_TASK = 1;
     public static final int ABORT_TASK_SET = 2;
     public static final int CLEAR_ACA = 3;
@@ -14,10 +14,7 @@ public final class TaskManagementRequest extends IscsiPdu {
 
     private final int function;
     private final long lun;
-    private final int itt;
     private final int referencedTaskTag;
-    private final int cmdSN;
-    private final int expStatSN;
     private final int refCmdSN;
     private final int expDataSN;
 
@@ -29,16 +26,13 @@ public final class TaskManagementRequest extends IscsiPdu {
     /** With a data segment only as {@link #replace} needs it; the encoder refuses a non-empty one. */
     private TaskManagementRequest(boolean immediate, int function, long lun, int itt, int referencedTaskTag,
             int cmdSN, int expStatSN, int refCmdSN, int expDataSN, ByteBuf data) {
-        super(immediate, data);
+        super(immediate, itt, cmdSN, expStatSN, data);
         if (function < 1 || function > 0x7f) {
             throw new IllegalArgumentException("task management function " + function);
         }
         this.function = function;
         this.lun = lun;
-        this.itt = itt;
         this.referencedTaskTag = referencedTaskTag;
-        this.cmdSN = cmdSN;
-        this.expStatSN = expStatSN;
         this.refCmdSN = refCmdSN;
         this.expDataSN = expDataSN;
     }
@@ -61,21 +55,9 @@ public final class TaskManagementRequest extends IscsiPdu {
         return lun;
     }
 
-    public int itt() {
-        return itt;
-    }
-
     /** ITT of the task to abort (ABORT TASK), otherwise the reserved tag. */
     public int referencedTaskTag() {
         return referencedTaskTag;
-    }
-
-    public int cmdSN() {
-        return cmdSN;
-    }
-
-    public int expStatSN() {
-        return expStatSN;
     }
 
     public int refCmdSN() {
@@ -87,13 +69,10 @@ public final class TaskManagementRequest extends IscsiPdu {
     }
 
     @Override
-    protected void writeFields(ByteBuf h) {
+    protected void writeOwnFields(ByteBuf h) {
         h.setByte(1, Opcodes.FINAL | function);
         h.setLong(8, lun);
-        h.setInt(16, itt);
         h.setInt(20, referencedTaskTag);
-        h.setInt(24, cmdSN);
-        h.setInt(28, expStatSN);
         h.setInt(32, refCmdSN);
         h.setInt(36, expDataSN);
     }
@@ -103,18 +82,18 @@ public final class TaskManagementRequest extends IscsiPdu {
         require((b1 & Opcodes.FINAL) != 0, "Task Management Request without the F bit");
         require(data.readableBytes() == 0, "Task Management Request with a data segment");
         require((b1 & 0x7f) != 0, "Task Management Request with function 0");
-        return new TaskManagementRequest(immediate, b1 & 0x7f, h.getLong(8), h.getInt(16), h.getInt(20),
-                h.getInt(24), h.getInt(28), h.getInt(32), h.getInt(36));
+        return new TaskManagementRequest(immediate, b1 & 0x7f, h.getLong(8), readItt(h), h.getInt(20),
+                readCmdSN(h), readExpStatSN(h), h.getInt(32), h.getInt(36));
     }
 
     @Override
     public TaskManagementRequest replace(ByteBuf content) {
-        return new TaskManagementRequest(immediate(), function, lun, itt, referencedTaskTag, cmdSN, expStatSN,
-                refCmdSN, expDataSN, content);
+        return new TaskManagementRequest(immediate(), function, lun, itt(), referencedTaskTag, cmdSN(),
+                expStatSN(), refCmdSN, expDataSN, content);
     }
 
     @Override
     protected String describe() {
-        return "function=" + function + " itt=" + hex(itt) + " ref=" + hex(referencedTaskTag);
+        return "function=" + function + " itt=" + hex(itt()) + " ref=" + hex(referencedTaskTag);
     }
 }

@@ -3,30 +3,22 @@ package io.mpathnbd.iscsi.pdu;
 import io.netty.buffer.ByteBuf;
 
 /** Text Response (0x24): the target's key=value text; C set means more text follows in the next response. */
-public final class TextResponse extends IscsiPdu {
+public final class TextResponse extends TaggedTargetPdu {
     private final boolean finalPdu;
     private final boolean cont;
     private final long lun;
-    private final int itt;
     private final int ttt;
-    private final int statSN;
-    private final int expCmdSN;
-    private final int maxCmdSN;
 
     public TextResponse(boolean finalPdu, boolean cont, long lun, int itt, int ttt, int statSN, int expCmdSN,
             int maxCmdSN, ByteBuf data) {
-        super(false, data);
+        super(itt, statSN, expCmdSN, maxCmdSN, data);
         if (finalPdu && cont) {
             throw new IllegalArgumentException("Text Response with both F and C");
         }
         this.finalPdu = finalPdu;
         this.cont = cont;
         this.lun = lun;
-        this.itt = itt;
         this.ttt = ttt;
-        this.statSN = statSN;
-        this.expCmdSN = expCmdSN;
-        this.maxCmdSN = maxCmdSN;
     }
 
     @Override
@@ -46,35 +38,15 @@ public final class TextResponse extends IscsiPdu {
         return lun;
     }
 
-    public int itt() {
-        return itt;
-    }
-
     public int ttt() {
         return ttt;
     }
 
-    public int statSN() {
-        return statSN;
-    }
-
-    public int expCmdSN() {
-        return expCmdSN;
-    }
-
-    public int maxCmdSN() {
-        return maxCmdSN;
-    }
-
     @Override
-    protected void writeFields(ByteBuf h) {
+    protected void writeOwnFields(ByteBuf h) {
         h.setByte(1, (finalPdu ? Opcodes.FINAL : 0) | (cont ? Opcodes.CONTINUE : 0));
         h.setLong(8, lun);
-        h.setInt(16, itt);
         h.setInt(20, ttt);
-        h.setInt(24, statSN);
-        h.setInt(28, expCmdSN);
-        h.setInt(32, maxCmdSN);
     }
 
     static TextResponse read(ByteBuf h, ByteBuf data) {
@@ -82,16 +54,16 @@ public final class TextResponse extends IscsiPdu {
         require((flags & 0x3f) == 0, "Text Response with reserved flag bits " + hex(flags));
         require(flags != (Opcodes.FINAL | Opcodes.CONTINUE), "Text Response with both F and C");
         return new TextResponse((flags & Opcodes.FINAL) != 0, (flags & Opcodes.CONTINUE) != 0, h.getLong(8),
-                h.getInt(16), h.getInt(20), h.getInt(24), h.getInt(28), h.getInt(32), data);
+                readItt(h), h.getInt(20), readStatSN(h), readExpCmdSN(h), readMaxCmdSN(h), data);
     }
 
     @Override
     public TextResponse replace(ByteBuf content) {
-        return new TextResponse(finalPdu, cont, lun, itt, ttt, statSN, expCmdSN, maxCmdSN, content);
+        return new TextResponse(finalPdu, cont, lun, itt(), ttt, statSN(), expCmdSN(), maxCmdSN(), content);
     }
 
     @Override
     protected String describe() {
-        return (finalPdu ? "F " : "") + (cont ? "C " : "") + "itt=" + hex(itt) + " ttt=" + hex(ttt);
+        return (finalPdu ? "F " : "") + (cont ? "C " : "") + "itt=" + hex(itt()) + " ttt=" + hex(ttt);
     }
 }
