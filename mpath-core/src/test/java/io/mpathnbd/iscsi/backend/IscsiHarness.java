@@ -3,23 +3,19 @@ package io.mpathnbd.iscsi.backend;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import io.mpathnbd.core.backend.BackendCallback;
 import io.mpathnbd.core.backend.BackendContext;
 import io.mpathnbd.core.backend.BackendDriver;
 import io.mpathnbd.core.backend.BackendException;
 import io.mpathnbd.core.backend.BackendSession;
 import io.mpathnbd.core.backend.DriverOptions;
 import io.mpathnbd.core.backend.Drivers;
-import io.mpathnbd.core.backend.Failure;
 import io.mpathnbd.core.request.BlockOp;
-import io.mpathnbd.core.request.BlockRequest;
-import io.mpathnbd.core.request.Extents;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.PooledByteBufAllocator;
+import io.mpathnbd.core.support.BackendCalls;
+import io.mpathnbd.core.support.BackendOutcome;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -28,37 +24,11 @@ import java.util.concurrent.TimeUnit;
 
 /** Event loops, the real driver registry, and synchronous one-request helpers for the iSCSI driver tests. */
 final class IscsiHarness implements AutoCloseable {
+    static final Duration WAIT = Duration.ofSeconds(30);
+
     final EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
     final Drivers drivers = new Drivers(new BackendContext(group, false));
     private final List<BackendSession> sessions = new ArrayList<>();
-
-    record Outcome(boolean ok, ByteBuf data, Failure failure) {
-        Outcome assertOk() {
-            if (!ok) {
-                fail("request failed: " + failure);
-            }
-            return this;
-        }
-
-        Failure assertFailed() {
-            if (ok) {
-                if (data != null) {
-                    data.release();
-                }
-                fail("request succeeded, a failure was expected");
-            }
-            return failure;
-        }
-
-        byte[] bytes() {
-            assertOk();
-            try {
-                return ByteBufUtil.getBytes(data);
-            } finally {
-                data.release();
-            }
-        }
-    }
 
     BackendDriver driver(String uri, DriverOptions options) {
         BackendDriver d = drivers.create(uri, options);
@@ -75,7 +45,7 @@ final class IscsiHarness implements AutoCloseable {
     BackendException connectFails(BackendDriver d) {
         CompletableFuture<BackendSession> f = d.connect();
         try {
-            BackendSession s = f.get(30, TimeUnit.SECONDS);
+            BackendSession s = f.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
             sessions.add(s);
             return fail("connected, a failure was expected");
         } catch (ExecutionException e) {
@@ -88,44 +58,17 @@ final class IscsiHarness implements AutoCloseable {
         }
     }
 
-    static Outcome run(BackendSession s, BlockOp op, int flags, long offset, int length) {
-        return submit(s, op, flags, offset, length, null).join();
+    static BackendOutcome run(BackendSession s, BlockOp op, int flags, long offset, int length) {
+        return BackendCalls.run(s, op, flags, offset, length, WAIT);
     }
 
-    static Outcome write(BackendSession s, int flags, long offset, byte[] data) {
-        ByteBuf p = PooledByteBufAllocator.DEFAULT.directBuffer(data.length).writeBytes(data);
-        try {
-            return submit(s, BlockOp.WRITE, flags, offset, data.length, p).join();
-        } finally {
-            assertEquals(1, p.refCnt(), "the backend gave back every payload reference it took");
-            p.release();
-        }
-    }
-
-    static CompletableFuture<Outcome> submit(BackendSession s, BlockOp op, int flags, long offset, int length,
-            ByteBuf payload) {
-        CompletableFuture<Outcome> f = new CompletableFuture<>();
-        s.submit(new BlockRequest(op, flags, offset, length, 1, payload, null), new BackendCallback() {
-            @Override
-            public void succeeded(ByteBuf data, Extents extents) {
-                if (!f.complete(new Outcome(true, data, null))) {
-                    throw new AssertionError("callback called twice");
-                }
-            }
-
-            @Override
-            public void failed(Failure failure) {
-                if (!f.complete(new Outcome(false, null, failure))) {
-                    throw new AssertionError("callback called twice");
-                }
-            }
-        });
-        return f.orTimeout(30, TimeUnit.SECONDS);
+    static BackendOutcome write(BackendSession s, int flags, long offset, byte[] data) {
+        return BackendCalls.write(s, flags, offset, data, WAIT);
     }
 
     static <T> T get(CompletableFuture<T> f) {
         try {
-            return f.get(30, TimeUnit.SECONDS);
+            return f.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             throw new AssertionError(e);
         }

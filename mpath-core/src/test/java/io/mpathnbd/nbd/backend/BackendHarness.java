@@ -1,23 +1,19 @@
 package io.mpathnbd.nbd.backend;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import io.mpathnbd.core.backend.BackendCallback;
 import io.mpathnbd.core.backend.BackendContext;
 import io.mpathnbd.core.backend.BackendDriver;
 import io.mpathnbd.core.backend.BackendException;
 import io.mpathnbd.core.backend.BackendSession;
 import io.mpathnbd.core.backend.DriverOptions;
 import io.mpathnbd.core.backend.Drivers;
-import io.mpathnbd.core.backend.Failure;
 import io.mpathnbd.core.request.BlockOp;
-import io.mpathnbd.core.request.BlockRequest;
-import io.mpathnbd.core.request.Extents;
+import io.mpathnbd.core.support.BackendCalls;
+import io.mpathnbd.core.support.BackendCalls.Recorder;
+import io.mpathnbd.core.support.BackendOutcome;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
@@ -59,62 +55,6 @@ final class BackendHarness implements AutoCloseable {
         drivers = new Drivers(context);
     }
 
-    /** The outcome of one request: exactly one of data/extents-success or failure. */
-    record Outcome(boolean ok, ByteBuf data, Extents extents, Failure failure) {
-        Outcome assertOk() {
-            if (!ok) {
-                fail("request failed: " + failure);
-            }
-            return this;
-        }
-
-        Failure assertFailed() {
-            if (ok) {
-                if (data != null) {
-                    data.release();
-                }
-                fail("request succeeded, a failure was expected");
-            }
-            return failure;
-        }
-
-        /** The READ data as an array; releases the buffer. */
-        byte[] bytes() {
-            assertOk();
-            assertNotNull(data, "READ without data");
-            try {
-                return ByteBufUtil.getBytes(data);
-            } finally {
-                // the one reference the callee owns (slices may share the parent's count, so refCnt can be higher)
-                data.release();
-            }
-        }
-    }
-
-    /** A callback that records the outcome in a future. */
-    static final class Recorder implements BackendCallback {
-        final CompletableFuture<Outcome> outcome = new CompletableFuture<>();
-
-        @Override
-        public void succeeded(ByteBuf data, Extents extents) {
-            if (!outcome.complete(new Outcome(true, data, extents, null)) && data != null) {
-                data.release();
-                throw new AssertionError("callback called twice");
-            }
-        }
-
-        @Override
-        public void failed(Failure failure) {
-            if (!outcome.complete(new Outcome(false, null, null, failure))) {
-                throw new AssertionError("callback called twice");
-            }
-        }
-
-        Outcome await() {
-            return get(outcome);
-        }
-    }
-
     BackendDriver driver(String uri, DriverOptions options) {
         BackendDriver d = drivers.create(uri, options);
         assertEquals(NbdDriver.class, d.getClass(), "the nbd scheme must be served by the NBD driver");
@@ -149,26 +89,15 @@ final class BackendHarness implements AutoCloseable {
     }
 
     static Recorder submit(BackendSession s, BlockOp op, int flags, long offset, int length, ByteBuf payload) {
-        Recorder r = new Recorder();
-        s.submit(new BlockRequest(op, flags, offset, length, 0, payload, null), r);
-        return r;
+        return BackendCalls.submit(s, op, flags, offset, length, payload, WAIT);
     }
 
-    static Outcome run(BackendSession s, BlockOp op, int flags, long offset, int length) {
-        return submit(s, op, flags, offset, length, null).await();
+    static BackendOutcome run(BackendSession s, BlockOp op, int flags, long offset, int length) {
+        return BackendCalls.run(s, op, flags, offset, length, WAIT);
     }
 
-    /** A WRITE of {@code data}; checks the backend left the request's own payload reference alone, then drops it. */
-    static Outcome write(BackendSession s, int flags, long offset, byte[] data) {
-        ByteBuf payload = PooledByteBufAllocator.DEFAULT.directBuffer(data.length).writeBytes(data);
-        try {
-            Outcome o = submit(s, BlockOp.WRITE, flags, offset, data.length, payload).await();
-            assertEquals(1, payload.refCnt(), "the backend must not consume or keep the request's payload reference");
-            assertEquals(data.length, payload.readableBytes(), "the backend must not move the payload's indexes");
-            return o;
-        } finally {
-            payload.release();
-        }
+    static BackendOutcome write(BackendSession s, int flags, long offset, byte[] data) {
+        return BackendCalls.write(s, flags, offset, data, WAIT);
     }
 
     static byte[] read(BackendSession s, long offset, int length) {

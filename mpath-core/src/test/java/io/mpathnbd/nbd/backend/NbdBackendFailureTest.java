@@ -16,6 +16,7 @@ import io.mpathnbd.core.backend.Failure;
 import io.mpathnbd.core.backend.FailureKind;
 import io.mpathnbd.core.request.BlockOp;
 import io.mpathnbd.core.request.Errno;
+import io.mpathnbd.core.support.BackendCalls.Recorder;
 import io.mpathnbd.testing.peers.Images;
 import io.mpathnbd.testing.peers.NbdServer;
 import io.mpathnbd.testing.peers.Nbdkit;
@@ -119,13 +120,13 @@ class NbdBackendFailureTest {
             read(s, 0, 4096);
             kit.pause();
             long start = System.nanoTime();
-            List<BackendHarness.Recorder> rs = new ArrayList<>();
+            List<Recorder> rs = new ArrayList<>();
             for (int i = 0; i < 5; i++) {
                 rs.add(submit(s, BlockOp.READ, 0, i * 4096L, 4096, null));
             }
             ByteBuf payload = PooledByteBufAllocator.DEFAULT.buffer(4096).writeZero(4096);
             rs.add(submit(s, BlockOp.WRITE, 0, 0, 4096, payload));
-            for (BackendHarness.Recorder r : rs) {
+            for (Recorder r : rs) {
                 Failure f = r.await().assertFailed();
                 assertEquals(FailureKind.TIMEOUT, f.kind(), f.toString());
             }
@@ -147,13 +148,13 @@ class NbdBackendFailureTest {
     void killedServerFailsInFlightRequestsAsPathErrors() throws Exception {
         try (Nbdkit kit = Nbdkit.builder().dir(tmp).delay(Duration.ofSeconds(5), null).memory(SIZE).start()) {
             NbdSession s = harness.connect(kit.uri());
-            List<BackendHarness.Recorder> rs = new ArrayList<>();
+            List<Recorder> rs = new ArrayList<>();
             for (int i = 0; i < 8; i++) {
                 rs.add(submit(s, BlockOp.READ, 0, 0, 4096, null));
             }
             awaitInFlight(s, 8);
             kit.kill();
-            for (BackendHarness.Recorder r : rs) {
+            for (Recorder r : rs) {
                 Failure f = r.await().assertFailed();
                 assertEquals(FailureKind.PATH, f.kind(), f.toString());
             }
@@ -204,7 +205,7 @@ class NbdBackendFailureTest {
     void closeFailsInFlightRequestsAndCompletesWhenTheSocketsAreClosed() throws Exception {
         try (Nbdkit kit = Nbdkit.builder().dir(tmp).delay(Duration.ofSeconds(5), null).memory(SIZE).start()) {
             NbdSession s = harness.connect(kit.uri(), DriverOptions.defaults().withConnections(2));
-            List<BackendHarness.Recorder> rs = new ArrayList<>();
+            List<Recorder> rs = new ArrayList<>();
             for (int i = 0; i < 4; i++) {
                 rs.add(submit(s, BlockOp.READ, 0, 0, 4096, null));
             }
@@ -213,7 +214,7 @@ class NbdBackendFailureTest {
             for (int i = 0; i < s.connectionCount(); i++) {
                 assertFalse(s.connection(i).channel().isOpen(), "every socket is closed when close() completes");
             }
-            for (BackendHarness.Recorder r : rs) {
+            for (Recorder r : rs) {
                 Failure f = r.await().assertFailed();
                 assertEquals(FailureKind.PATH, f.kind());
                 assertTrue(f.message().contains("session closed"), f.message());

@@ -15,6 +15,7 @@ import io.mpathnbd.core.backend.Failure;
 import io.mpathnbd.core.backend.FailureKind;
 import io.mpathnbd.core.request.BlockOp;
 import io.mpathnbd.core.request.Errno;
+import io.mpathnbd.core.support.BackendCalls.Recorder;
 import io.mpathnbd.testing.peers.Images;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -135,10 +136,10 @@ class NbdBackendFakeServerTest {
             w.awaitClose();
         })) {
             NbdSession s = harness.connect(fake.uri(), DriverOptions.defaults().withConnections(1));
-            BackendHarness.Recorder a = submit(s, BlockOp.READ, 0, 0, 512, null);
-            BackendHarness.Recorder b = submit(s, BlockOp.READ, 0, 512, 512, null);
-            BackendHarness.Recorder c = submit(s, BlockOp.FLUSH, 0, 0, 0, null);
-            for (BackendHarness.Recorder r : new BackendHarness.Recorder[] {a, b, c}) {
+            Recorder a = submit(s, BlockOp.READ, 0, 0, 512, null);
+            Recorder b = submit(s, BlockOp.READ, 0, 512, 512, null);
+            Recorder c = submit(s, BlockOp.FLUSH, 0, 0, 0, null);
+            for (Recorder r : new Recorder[] {a, b, c}) {
                 assertEquals(FailureKind.PATH, r.await().assertFailed().kind());
             }
             s.closeFuture().get(10, TimeUnit.SECONDS);

@@ -13,6 +13,8 @@ import io.mpathnbd.core.backend.DriverOptions;
 import io.mpathnbd.core.request.BlockFlags;
 import io.mpathnbd.core.request.BlockOp;
 import io.mpathnbd.core.request.Extents;
+import io.mpathnbd.core.support.BackendCalls.Recorder;
+import io.mpathnbd.core.support.BackendOutcome;
 import io.mpathnbd.testing.peers.Images;
 import io.mpathnbd.testing.peers.Nbdkit;
 import io.mpathnbd.testing.peers.QemuNbd;
@@ -61,7 +63,7 @@ class NbdBackendIoTest {
             NbdSession s = harness.connect(kit.uri());
             int n = 200;
             int len = 64 * 1024;
-            List<BackendHarness.Recorder> writes = new ArrayList<>();
+            List<Recorder> writes = new ArrayList<>();
             List<ByteBuf> payloads = new ArrayList<>();
             for (int i = 0; i < n; i++) {
                 ByteBuf p = PooledByteBufAllocator.DEFAULT.directBuffer(len).writeBytes(Images.pattern(i, len));
@@ -74,7 +76,7 @@ class NbdBackendIoTest {
                 p.release();
             }
             run(s, BlockOp.FLUSH, 0, 0, 0).assertOk();
-            List<BackendHarness.Recorder> reads = new ArrayList<>();
+            List<Recorder> reads = new ArrayList<>();
             for (int i = 0; i < n; i++) {
                 reads.add(submit(s, BlockOp.READ, 0, (long) i * len, len, null));
             }
@@ -100,12 +102,12 @@ class NbdBackendIoTest {
         try (Nbdkit kit = Nbdkit.builder().dir(tmp).file(image).start()) {
             NbdSession s = harness.connect(kit.uri());
             byte[] a = Images.pattern(1, 8192);
-            BackendHarness.Outcome o = write(s, BlockFlags.FUA, 3 * MIB, a).assertOk();
+            BackendOutcome o = write(s, BlockFlags.FUA, 3 * MIB, a).assertOk();
             assertNull(o.data());
             assertArrayEquals(a, Images.read(image, 3 * MIB, a.length));
             byte[] b = Images.pattern(2, 8192);
             write(s, 0, 5 * MIB, b).assertOk();
-            BackendHarness.Outcome f = run(s, BlockOp.FLUSH, 0, 0, 0).assertOk();
+            BackendOutcome f = run(s, BlockOp.FLUSH, 0, 0, 0).assertOk();
             assertNull(f.data());
             assertArrayEquals(b, Images.read(image, 5 * MIB, b.length));
         }
@@ -167,13 +169,13 @@ class NbdBackendIoTest {
             NbdSession s = harness.connect(q.uri());
             byte[] expected = new byte[4 * MIB];
             System.arraycopy(data, 0, expected, MIB, data.length);
-            BackendHarness.Outcome sparse = run(s, BlockOp.READ, 0, MIB, 4 * MIB).assertOk();
+            BackendOutcome sparse = run(s, BlockOp.READ, 0, MIB, 4 * MIB).assertOk();
             assertTrue(sparse.data() instanceof CompositeByteBuf, "several chunks are joined without copying: "
                     + sparse.data().getClass());
             assertArrayEquals(expected, sparse.bytes());
             // DF: one chunk, passed on as it is (its data may itself be a composite of receive buffers: the reply
             // decoder gathers a payload spanning several socket reads without copying it)
-            BackendHarness.Outcome df = run(s, BlockOp.READ, BlockFlags.DF, MIB, 4 * MIB).assertOk();
+            BackendOutcome df = run(s, BlockOp.READ, BlockFlags.DF, MIB, 4 * MIB).assertOk();
             assertArrayEquals(expected, df.bytes(), "DF: the same data in one chunk");
         }
     }
@@ -191,7 +193,7 @@ class NbdBackendIoTest {
             assertEquals(3, loops.size(), "each connection on its own event loop");
 
             // from a thread outside the group: round robin
-            List<BackendHarness.Recorder> rs = new ArrayList<>();
+            List<Recorder> rs = new ArrayList<>();
             for (int i = 0; i < 9; i++) {
                 rs.add(submit(s, BlockOp.READ, 0, 0, 4096, null));
             }
@@ -203,9 +205,9 @@ class NbdBackendIoTest {
             rs.forEach(r -> r.await().bytes());
 
             // from a connection's own event loop: that connection
-            CompletableFuture<BackendHarness.Recorder> fromLoop = new CompletableFuture<>();
+            CompletableFuture<Recorder> fromLoop = new CompletableFuture<>();
             s.connection(2).eventLoop().execute(() -> fromLoop.complete(submit(s, BlockOp.READ, 0, 0, 4096, null)));
-            BackendHarness.Recorder r = fromLoop.get(5, TimeUnit.SECONDS);
+            Recorder r = fromLoop.get(5, TimeUnit.SECONDS);
             awaitInFlight(s, 1);
             assertEquals(1, s.inFlightPerConnection()[2], java.util.Arrays.toString(s.inFlightPerConnection()));
             r.await().bytes();

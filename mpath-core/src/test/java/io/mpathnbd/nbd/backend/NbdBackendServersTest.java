@@ -15,6 +15,7 @@ import io.mpathnbd.core.backend.Capability;
 import io.mpathnbd.core.backend.DriverOptions;
 import io.mpathnbd.core.request.BlockFlags;
 import io.mpathnbd.core.request.BlockOp;
+import io.mpathnbd.core.support.BackendOutcome;
 import io.mpathnbd.testing.peers.Images;
 import io.mpathnbd.testing.peers.NbdServer;
 import io.mpathnbd.testing.peers.Nbdkit;
@@ -127,7 +128,7 @@ class NbdBackendServersTest {
         try (QemuNbd q = QemuNbd.builder().image(image).dir(tmp).start()) {
             NbdSession s = harness.connect(q.uri(), DriverOptions.defaults().withMaxPayload(1 << 20));
             assertEquals(1 << 20, s.info().maxPayload());
-            BackendHarness.Outcome tooBig = run(s, BlockOp.READ, 0, 0, 2 << 20);
+            BackendOutcome tooBig = run(s, BlockOp.READ, 0, 0, 2 << 20);
             assertEquals(22, tooBig.assertFailed().errno(), "a request over the maximum payload is EINVAL");
         }
     }
@@ -147,7 +148,7 @@ class NbdBackendServersTest {
             write(s, BlockFlags.FUA, 0, new byte[4096]).assertOk();
             run(s, BlockOp.FLUSH, 0, 0, 0).assertOk();
             // without base:allocation the backend answers "all data" itself
-            BackendHarness.Outcome status = run(s, BlockOp.BLOCK_STATUS, 0, 0, 65536).assertOk();
+            BackendOutcome status = run(s, BlockOp.BLOCK_STATUS, 0, 0, 65536).assertOk();
             assertEquals(1, status.extents().count());
             assertEquals(65536, status.extents().length(0));
             assertEquals(0, status.extents().flags(0));
