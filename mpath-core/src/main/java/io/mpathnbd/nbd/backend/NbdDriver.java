@@ -72,7 +72,7 @@ final class NbdDriver implements BackendDriver {
                 return;
             }
             List<CompletableFuture<NbdConnection>> others = new ArrayList<>();
-            List<EventLoop> loops = otherLoops(first, count - 1);
+            List<EventLoop> loops = loopsAfter(first, count - 1);
             for (int i = 0; i < loops.size(); i++) {
                 others.add(open(loops.get(i), deadline, i + 1));
             }
@@ -195,20 +195,28 @@ final class NbdDriver implements BackendDriver {
         return Math.max(1, loops);
     }
 
-    /** {@code n} event loops other than {@code first}, repeating only when the group has too few. */
-    private List<EventLoop> otherLoops(EventLoop first, int n) {
-        List<EventLoop> candidates = new ArrayList<>();
+    /**
+     * The event loops for {@code n} more connections after one on {@code first}: the group's loops in turn, starting
+     * after {@code first} and wrapping round, so that every loop gets as many connections as any other (give or take
+     * one) and a loop's share of a path's requests can use all of its connections.
+     */
+    private List<EventLoop> loopsAfter(EventLoop first, int n) {
+        List<EventLoop> all = new ArrayList<>();
+        int start = 0;
         for (EventExecutor e : context.eventLoops()) {
-            if (e != first && e instanceof EventLoop) {
-                candidates.add((EventLoop) e);
+            if (e == first) {
+                start = all.size();
+            }
+            if (e instanceof EventLoop) {
+                all.add((EventLoop) e);
             }
         }
-        if (candidates.isEmpty()) {
-            candidates.add(first);
+        if (all.isEmpty()) {
+            all.add(first);
         }
         List<EventLoop> out = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            out.add(candidates.get(i % candidates.size()));
+        for (int i = 1; i <= n; i++) {
+            out.add(all.get((start + i) % all.size()));
         }
         return out;
     }

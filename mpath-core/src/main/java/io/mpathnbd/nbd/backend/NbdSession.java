@@ -19,7 +19,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * An NBD session: one connection, or several when the server allows it (CAN_MULTI_CONN), each on its own event loop.
+ * An NBD session: one connection, or several when the server allows it (CAN_MULTI_CONN), spread evenly over the
+ * event loops; a request goes to the least busy connection on the caller's loop.
  * It lives and dies as one unit, because the core reconnects a path as a whole: when any connection is lost, all are
  * closed and their requests fail as PATH errors; when a request goes unanswered too long, every request in flight
  * fails as TIMEOUT (all of them are in doubt) and the session closes.
@@ -84,12 +85,17 @@ final class NbdSession implements BackendSession, NbdConnection.Owner {
             cs[0].submit(request, callback);
             return;
         }
-        // a connection on the caller's own event loop needs no thread hop
+        // a connection on the caller's own event loop needs no thread hop; of several there, the least busy (their
+        // in-flight counts belong to this thread, so they are exact)
+        NbdConnection local = null;
         for (NbdConnection c : cs) {
-            if (c.eventLoop().inEventLoop()) {
-                c.submit(request, callback);
-                return;
+            if (c.eventLoop().inEventLoop() && (local == null || c.inFlight() < local.inFlight())) {
+                local = c;
             }
+        }
+        if (local != null) {
+            local.submit(request, callback);
+            return;
         }
         cs[(roundRobin.getAndIncrement() & Integer.MAX_VALUE) % cs.length].submit(request, callback);
     }

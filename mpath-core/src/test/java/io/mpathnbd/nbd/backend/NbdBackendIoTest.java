@@ -25,8 +25,10 @@ import io.netty.buffer.PooledByteBufAllocator;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -211,6 +213,39 @@ class NbdBackendIoTest {
             awaitInFlight(s, 1);
             assertEquals(1, s.inFlightPerConnection()[2], java.util.Arrays.toString(s.inFlightPerConnection()));
             r.await().bytes();
+        }
+    }
+
+    @Test
+    void moreConnectionsThanEventLoopsAreSpreadEvenlyAndAllCarryTheLoopsRequests() throws Exception {
+        try (Nbdkit kit = Nbdkit.builder().dir(tmp).delay(Duration.ofMillis(300), null).memory(SIZE).start()) {
+            // twice as many connections as the harness has event loops
+            NbdSession s = harness.connect(kit.uri(), DriverOptions.defaults().withConnections(8));
+            assertEquals(8, s.connectionCount());
+            Map<Object, List<Integer>> byLoop = new HashMap<>();
+            for (int i = 0; i < 8; i++) {
+                byLoop.computeIfAbsent(s.connection(i).eventLoop(), k -> new ArrayList<>()).add(i);
+            }
+            assertEquals(4, byLoop.size(), "every event loop has connections: " + byLoop);
+            byLoop.values().forEach(ids -> assertEquals(2, ids.size(), "two connections per loop: " + byLoop));
+
+            // six requests from one loop: its two connections share them, three each
+            List<Integer> mine = byLoop.get(s.connection(1).eventLoop());
+            CompletableFuture<List<Recorder>> fromLoop = new CompletableFuture<>();
+            s.connection(1).eventLoop().execute(() -> {
+                List<Recorder> rs = new ArrayList<>();
+                for (int i = 0; i < 6; i++) {
+                    rs.add(submit(s, BlockOp.READ, 0, 0, 4096, null));
+                }
+                fromLoop.complete(rs);
+            });
+            List<Recorder> rs = fromLoop.get(5, TimeUnit.SECONDS);
+            awaitInFlight(s, 6);
+            int[] perConnection = s.inFlightPerConnection();
+            for (int i = 0; i < 8; i++) {
+                assertEquals(mine.contains(i) ? 3 : 0, perConnection[i], java.util.Arrays.toString(perConnection));
+            }
+            rs.forEach(r -> r.await().bytes());
         }
     }
 
