@@ -101,13 +101,9 @@ final class Section {
      * @param min smallest accepted value (inclusive)
      */
     Duration duration(String key, Duration fallback, Duration min) {
-        JsonNode v = node.get(key);
-        if (v == null) {
+        String text = durationText(key, "100ms, 5s, 2m");
+        if (text == null) {
             return fallback;
-        }
-        String text = scalar(where(key), v);
-        if (v.isNumber() && v.asLong() != 0) {
-            throw new ConfigException(where(key) + ": '" + text + "' has no unit (use e.g. 100ms, 5s, 2m)");
         }
         Duration d = Units.duration(where(key), text);
         if (d.compareTo(min) < 0) {
@@ -121,15 +117,21 @@ final class Section {
 
     /** A duration that may be written in microseconds, from zero up to {@code max}. */
     Duration fineDuration(String key, Duration fallback, Duration max) {
+        String text = durationText(key, "50us, 1ms");
+        return text == null ? fallback : Units.fineDuration(where(key), text, max);
+    }
+
+    /** The key's text, null when absent; a bare number other than 0 is refused, as it has no unit. */
+    private String durationText(String key, String examples) {
         JsonNode v = node.get(key);
         if (v == null) {
-            return fallback;
+            return null;
         }
         String text = scalar(where(key), v);
         if (v.isNumber() && v.asLong() != 0) {
-            throw new ConfigException(where(key) + ": '" + text + "' has no unit (use e.g. 50us, 1ms)");
+            throw new ConfigException(where(key) + ": '" + text + "' has no unit (use e.g. " + examples + ")");
         }
-        return Units.fineDuration(where(key), text, max);
+        return text;
     }
 
     int size(String key, int fallback, int min, int max) {
