@@ -847,9 +847,10 @@ def main():
     ap.add_argument("--compare-jar", help="throughput and iscsi modes: also measure a gateway from this jar (e.g. a "
                     "build from before a change), interleaved, as compare-1path/compare-2paths")
     ap.add_argument("--variant", action="append", metavar="NAME=YAML",
-                    help="throughput mode, repeatable: also measure a gateway from the same jar with YAML added at "
-                    "the top level of its config (\\n between lines), interleaved, as NAME-1path/NAME-2paths; e.g. "
-                    "--variant 'busypoll=busy-poll: 50us'")
+                    help="throughput mode, repeatable: also measure a gateway from the same jar with YAML lines "
+                    "added after the defaults: keys of its config (\\n between lines; unindented: a top-level key, "
+                    "indented two spaces: a defaults: key), interleaved, as NAME-1path/NAME-2paths; e.g. "
+                    "--variant 'busypoll=busy-poll: 50us' or --variant 'conn4=  connections: 4'")
     ap.add_argument("--delay", default="2ms", help="paths mode: latency each backend adds (default 2ms)")
     ap.add_argument("--qd", type=int, default=64, help="paths mode: fio queue depth (default 64)")
     ap.add_argument("--rw", default="randread", help="paths mode: fio rw pattern (default randread)")
