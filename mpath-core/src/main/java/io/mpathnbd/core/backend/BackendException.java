@@ -17,6 +17,18 @@ public class BackendException extends RuntimeException {
         this.configurationError = configurationError;
     }
 
+    /**
+     * A cause for a log line or a path's last error: its message, or its kind when it has none (a bare
+     * {@code IOException} from the socket layer, which would otherwise read "null").
+     */
+    public static String describe(Throwable cause) {
+        if (cause == null) {
+            return "unknown cause";
+        }
+        String m = cause.getMessage();
+        return m == null || m.isBlank() ? cause.getClass().getSimpleName() : m;
+    }
+
     /** True when the target refuses us for a reason that retrying cannot fix (wrong export name, bad credentials). */
     public boolean isConfigurationError() {
         return configurationError;

@@ -1,5 +1,6 @@
 package io.mpathnbd.iscsi.session;
 
+import io.mpathnbd.core.backend.BackendException;
 import io.mpathnbd.iscsi.pdu.AsyncMessage;
 import io.mpathnbd.iscsi.pdu.DataIn;
 import io.mpathnbd.iscsi.pdu.DataOutBurst;
@@ -177,7 +178,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter implements Abort
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         String what = cause instanceof IscsiProtocolException ? "protocol violation: " + cause.getMessage()
-                : cause instanceof IOException ? "I/O error: " + cause.getMessage() : cause.toString();
+                : cause instanceof IOException ? "I/O error: " + BackendException.describe(cause) : cause.toString();
         if (!(cause instanceof IOException) && !(cause instanceof IscsiProtocolException)) {
             LOG.error("{}: unexpected error, closing the connection", display, cause);
         }

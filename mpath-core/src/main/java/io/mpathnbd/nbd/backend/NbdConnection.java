@@ -1,6 +1,7 @@
 package io.mpathnbd.nbd.backend;
 
 import io.mpathnbd.core.backend.BackendCallback;
+import io.mpathnbd.core.backend.BackendException;
 import io.mpathnbd.core.backend.Failure;
 import io.mpathnbd.core.request.BlockFlags;
 import io.mpathnbd.core.request.BlockOp;
@@ -480,9 +481,9 @@ final class NbdConnection extends ChannelInboundHandlerAdapter implements ReadLe
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof NbdProtocolException) {
-            lose("protocol error: " + cause.getMessage());
+            lose("protocol error: " + BackendException.describe(cause));
         } else if (cause instanceof IOException) {
-            lose("connection error: " + cause.getMessage());
+            lose("connection error: " + BackendException.describe(cause));
         } else {
             lose("unexpected error: " + cause);
         }
