@@ -21,7 +21,9 @@ import io.mpathnbd.server.metrics.GatewayMetrics;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -204,6 +206,13 @@ public final class Gateway implements AutoCloseable {
                 throw new IllegalStateException("export '" + export.name() + "' already has a path '" + id + "'");
             }
         }
+        Map<String, String> existing = new LinkedHashMap<>();
+        for (Path p : export.paths()) {
+            if (!p.removing()) {
+                existing.put(p.uri(), "path " + p.id());
+            }
+        }
+        PathUris.checkDistinct("uri", uri, existing);
         DriverOptions options = config.export(export.name()).driverOptions(config.limits().maxPayload());
         BackendDriver driver = createDriver("uri", uri.trim(), options);
         return export.addPath(new PathConfig(id, uri.trim(), 0, AccessState.OPTIMIZED, options), driver);

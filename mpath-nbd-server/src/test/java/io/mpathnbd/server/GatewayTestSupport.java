@@ -36,12 +36,29 @@ public final class GatewayTestSupport {
     }
 
     /**
-     * A gateway on ephemeral loopback ports with export {@code disk0} over two file: paths (p0, p1) to one image,
-     * ready (a path is live) when this returns.
+     * A second name for {@code image} (a symbolic link {@code name} beside it), so that two file: paths reach one
+     * disk: the gateway refuses the same URI twice in an export, as it gives no redundancy.
+     */
+    public static java.nio.file.Path alias(java.nio.file.Path image, String name) {
+        java.nio.file.Path link = image.resolveSibling(name);
+        try {
+            if (!java.nio.file.Files.isSymbolicLink(link)) {
+                java.nio.file.Files.createSymbolicLink(link, image.getFileName());
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return link;
+    }
+
+    /**
+     * A gateway on ephemeral loopback ports with export {@code disk0} over two file: paths (p0 to the image, p1 to
+     * its {@link #alias} {@code <image>-b}), ready (both paths live) when this returns.
      */
     public static Gateway twoPathGateway(java.nio.file.Path image, String iopolicy) throws Exception {
         String uri = fileUri(image);
-        GatewayConfig c = GatewayConfig.inline("127.0.0.1:0", "127.0.0.1:0", List.of("disk0=" + uri + "," + uri),
+        String second = fileUri(alias(image, image.getFileName() + "-b"));
+        GatewayConfig c = GatewayConfig.inline("127.0.0.1:0", "127.0.0.1:0", List.of("disk0=" + uri + "," + second),
                 iopolicy);
         Gateway g = Gateway.start(c);
         try {

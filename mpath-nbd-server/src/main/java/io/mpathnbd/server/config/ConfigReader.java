@@ -9,8 +9,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -189,6 +191,11 @@ final class ConfigReader {
             if (p.id() != null && !taken.add(p.id())) {
                 throw new ConfigException(p.where() + ".id: duplicate path id '" + p.id() + "'");
             }
+        }
+        Map<String, String> seen = new LinkedHashMap<>();
+        for (PathSpec p : specs) {
+            PathUris.checkDistinct(p.where(), p.uri(), seen);
+            seen.put(p.uri(), p.where());
         }
         List<PathDefinition> out = new ArrayList<>();
         int next = 0;

@@ -137,12 +137,15 @@ public record GatewayConfig(
         }
         String name = ConfigReader.exportName(where + " name", spec.substring(0, eq));
         List<ConfigReader.PathSpec> paths = new ArrayList<>();
-        for (String uri : spec.substring(eq + 1).split(",", -1)) {
+        String[] uris = spec.substring(eq + 1).split(",", -1);
+        for (int i = 0; i < uris.length; i++) {
+            String uri = uris[i];
             if (uri.isBlank()) {
                 throw new ConfigException(where + ": empty URI in the list (expected NAME=URI[,URI...])");
             }
             PathUris.check(where, uri);
-            paths.add(new ConfigReader.PathSpec(where, null, uri.trim(), 0, AccessState.OPTIMIZED));
+            paths.add(new ConfigReader.PathSpec(where + " URI " + (i + 1), null, uri.trim(), 0,
+                    AccessState.OPTIMIZED));
         }
         return new ExportDefinition(name, null, null, settings, ConfigReader.assignIds(paths));
     }

@@ -31,7 +31,7 @@ class ServeProcessTest {
         int nbd = FreePort.next();
         int admin = FreePort.next();
         try (ChildProcess p = ChildProcess.start(dir, "serve", "--listen", "127.0.0.1:" + nbd,
-                "--admin", "127.0.0.1:" + admin, "--export", "disk0=" + uri + "," + uri,
+                "--admin", "127.0.0.1:" + admin, "--export", "disk0=" + uri + "," + GatewayTestSupport.fileUri(GatewayTestSupport.alias(img, "disk-b.img")),
                 "--iopolicy", "round-robin")) {
             p.awaitOutput("the gateway to listen", Duration.ofSeconds(30),
                     s -> s.contains("serving NBD on 127.0.0.1:" + nbd));

@@ -289,6 +289,39 @@ class GatewayConfigTest {
     }
 
     @Test
+    void theSameBackendTwiceInAnExportIsRefusedNamingBoth() {
+        inlineError(List.of("d=file:/a,file:/a"), null, "--export 'd=file:/a,file:/a' URI 2: 'file:/a' is the same"
+                + " backend as --export 'd=file:/a,file:/a' URI 1 ('file:/a'): two paths to one backend give no"
+                + " redundancy");
+        inlineError(List.of("d=nbd://127.0.0.1/x,NBD://127.0.0.1:10809/x"), null,
+                "--export 'd=nbd://127.0.0.1/x,NBD://127.0.0.1:10809/x' URI 2: 'NBD://127.0.0.1:10809/x' is the same"
+                        + " backend as --export 'd=nbd://127.0.0.1/x,NBD://127.0.0.1:10809/x' URI 1"
+                        + " ('nbd://127.0.0.1/x'): two paths to one backend give no redundancy");
+        ConfigException e = assertThrows(ConfigException.class, () -> GatewayConfig.parse("""
+                exports:
+                  - name: d
+                    paths:
+                      - iscsi://127.0.0.1/iqn.2026-11.io.x:t/0
+                      - nbd://127.0.0.2/d
+                      - uri: iscsi://user:secret@127.0.0.1:3260/iqn.2026-11.io.x:t/0
+                        id: b
+                """));
+        assertEquals("exports[0].paths[2]: 'iscsi://user:***@127.0.0.1:3260/iqn.2026-11.io.x:t/0' is the same"
+                + " backend as exports[0].paths[0] ('iscsi://127.0.0.1/iqn.2026-11.io.x:t/0'): two paths to one"
+                + " backend give no redundancy", e.getMessage());
+        e = assertThrows(ConfigException.class, () -> GatewayConfig.inline(null, null,
+                List.of("d=file:///srv/disk.img,file:/srv/./disk.img"), null));
+        assertTrue(e.getMessage().contains("is the same backend as"), e.getMessage());
+
+        // other hosts, ports, exports or LUNs are other backends; other exports may share one
+        GatewayConfig ok = GatewayConfig.inline(null, null, List.of(
+                "a=nbd://127.0.0.1/x,nbd://127.0.0.2/x,nbd://127.0.0.1:10810/x,nbd://127.0.0.1/y",
+                "b=iscsi://127.0.0.1/iqn.2026-11.io.x:t/0,iscsi://127.0.0.1/iqn.2026-11.io.x:t/1",
+                "c=nbd://127.0.0.1/x"), null);
+        assertEquals(4, ok.export("a").paths().size());
+    }
+
+    @Test
     void inlineErrorsHideSecrets() {
         inlineError(List.of("d=foo://user:secret@host/x"), null,
                 "--export 'd=foo://user:***@host/x': unsupported scheme 'foo' (supported: file, iscsi, nbd)");

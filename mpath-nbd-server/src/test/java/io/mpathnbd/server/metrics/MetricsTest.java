@@ -100,7 +100,7 @@ class MetricsTest {
             assertTrue(s.find("mpath_path_requests_total", "path", "p1").isEmpty());
             assertEquals(1.0, s.sum("mpath_path_state", "path", "p0", "state", "live"));
 
-            g.addPath(g.export("disk0"), fileUri(dir.resolve("disk.img")), "p1");
+            g.addPath(g.export("disk0"), fileUri(dir.resolve("disk.img-b")), "p1");
             awaitState(g.export("disk0"), "p1", PathState.LIVE);
             assertEquals(1.0, scrape(g).sum("mpath_path_state", "path", "p1", "state", "live"),
                     "a path added again gets fresh meters");
