@@ -50,7 +50,7 @@ public final class Gateway implements AutoCloseable {
     private AdminServer admin;
     private InetSocketAddress nbdAddress;
     private InetSocketAddress adminAddress;
-    private boolean closed;
+    private volatile boolean closed;
 
     private Gateway(GatewayConfig config, EventLoops loops) {
         this.config = config;
@@ -60,15 +60,17 @@ public final class Gateway implements AutoCloseable {
     }
 
     /**
-     * Starts everything the config describes. Paths connect in the background: an export holds its clients' I/O
-     * until a path is live. Throws {@link ConfigException} for a path no transport accepts, and an exception naming
-     * the address when a listener cannot bind.
+     * Starts everything the config describes. The listeners bind first and the paths connect after, in the background:
+     * a client that asks for an export before it has a usable path waits for one (up to {@code attach-wait}), and
+     * I/O is held while no path is live. Throws {@link ConfigException} for a path no transport accepts, and an
+     * exception naming the address when a listener cannot bind (then no path has been contacted).
      */
     public static Gateway start(GatewayConfig config) throws Exception {
         Gateway g = new Gateway(config, EventLoops.create("mpath", 0, config.busyPoll()));
         try {
-            g.startExports();
+            g.createExports();
             g.startListeners();
+            g.startPaths();
         } catch (Exception | Error e) {
             g.close();
             throw e;
@@ -76,7 +78,7 @@ public final class Gateway implements AutoCloseable {
         return g;
     }
 
-    private void startExports() {
+    private void createExports() {
         int maxPayload = config.limits().maxPayload();
         // every driver first, so a URI no transport accepts fails the start before anything runs
         List<List<BackendDriver>> drivers = new ArrayList<>();
@@ -103,15 +105,21 @@ public final class Gateway implements AutoCloseable {
             for (int j = 0; j < def.paths().size(); j++) {
                 export.addPath(def.paths().get(j).toPathConfig(def.driverOptions(maxPayload)), drivers.get(i).get(j));
             }
+        }
+        catalog = new GatewayExports(exportList);
+    }
+
+    /** Lets every export's paths connect; an export that closes before it is ready (the gateway stops) says nothing. */
+    private void startPaths() {
+        for (Export export : exportList) {
             export.start().whenComplete((v, err) -> {
                 if (err == null) {
                     LOG.info("export '{}' ready: {} bytes", export.name(), export.size());
-                } else {
+                } else if (!closed) {
                     LOG.warn("export '{}' did not become ready: {}", export.name(), err.getMessage());
                 }
             });
         }
-        catalog = new GatewayExports(exportList);
     }
 
     private BackendDriver createDriver(String where, String uri, DriverOptions options) {

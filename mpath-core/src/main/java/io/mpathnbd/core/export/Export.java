@@ -69,6 +69,21 @@ public final class Export {
         return disk.ready();
     }
 
+    /**
+     * Runs {@code action} once the export is ready, at once if it is (on the calling thread), else on the thread that
+     * makes it ready; the front end uses it to hold a client that asks for the export before any path is live.
+     *
+     * @return gives up the wait (call it when the client goes away)
+     */
+    public Runnable onReady(Runnable action) {
+        return disk.onReady(action);
+    }
+
+    /** Whether the export can serve I/O now, and why not. */
+    public ExportHealth health() {
+        return ExportHealth.of(disk, paths);
+    }
+
     /** Disk size in bytes (valid when ready). */
     public long size() {
         return disk.size();

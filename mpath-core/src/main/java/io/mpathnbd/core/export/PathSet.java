@@ -154,6 +154,17 @@ final class PathSet {
         return null;
     }
 
+    /** Paths that could take a request now. */
+    int usableCount() {
+        int n = 0;
+        for (Path p : snapshot) {
+            if (p.selectable() && p.session() != null) {
+                n++;
+            }
+        }
+        return n;
+    }
+
     /** Whether some path could take a request now. */
     boolean anyUsable() {
         for (Path p : snapshot) {

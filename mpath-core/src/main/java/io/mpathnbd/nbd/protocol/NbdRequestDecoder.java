@@ -100,6 +100,12 @@ public final class NbdRequestDecoder extends ByteToMessageDecoder {
         }
     }
 
+    /** True while part of a request (header or WRITE payload) has arrived and the rest has not. */
+    public boolean partial() {
+        return state == State.PAYLOAD || state == State.SKIP_PAYLOAD
+                || (state == State.HEADER && header.writerIndex() > 0);
+    }
+
     @Override
     protected void handlerRemoved0(ChannelHandlerContext ctx) {
         payload.discard();

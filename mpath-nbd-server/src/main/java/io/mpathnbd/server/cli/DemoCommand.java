@@ -1,5 +1,6 @@
 package io.mpathnbd.server.cli;
 
+import io.mpathnbd.core.export.Export;
 import io.mpathnbd.server.Gateway;
 import io.mpathnbd.server.config.ConfigException;
 import io.mpathnbd.server.config.GatewayConfig;
@@ -11,6 +12,10 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -24,6 +29,9 @@ import picocli.CommandLine.Spec;
                 + "export 'disk0' over both; print how to attach it and how to fail a path. Runs until Ctrl-C.",
                 ""})
 final class DemoCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(DemoCommand.class);
+    private static final long READY_WAIT_SECONDS = 30;
+
     @Option(names = "--dir", paramLabel = "DIR", defaultValue = "mpath-demo",
             description = "Where the image lives (default: ./${DEFAULT-VALUE}); an existing image is reused.")
     Path dir;
@@ -61,9 +69,21 @@ final class DemoCommand implements Callable<Integer> {
         }
         Demo demo = Demo.start(dir, bytes, listen, admin,
                 targetPorts.stream().mapToInt(Integer::intValue).toArray(), iopolicy);
+        awaitReady(demo.gateway().export(Demo.EXPORT));
         printInstructions(spec.commandLine().getOut(), demo.gateway(), demo.image());
         Shutdown.onSignal(demo::close).await();
         return Main.EXIT_OK;
+    }
+
+    /** The banner says "attach it": it comes once the export can be attached (its local targets answer at once). */
+    private static void awaitReady(Export export) throws InterruptedException {
+        CountDownLatch ready = new CountDownLatch(1);
+        Runnable cancel = export.onReady(ready::countDown);
+        if (!ready.await(READY_WAIT_SECONDS, TimeUnit.SECONDS)) {
+            cancel.run();
+            LOG.warn("export '{}' is not ready after {} s; clients that attach now wait for it", export.name(),
+                    READY_WAIT_SECONDS);
+        }
     }
 
     static void printInstructions(PrintWriter out, Gateway gateway, Path image) {

@@ -21,7 +21,8 @@ final class ConfigReader {
     static final List<String> ROOT_KEYS = List.of("listen", "admin", "busy-poll", "limits", "defaults",
             IscsiSection.KEY, "exports");
     static final List<String> LIMIT_KEYS = List.of("max-payload", "max-option-length", "max-options",
-            "handshake-timeout", "idle-timeout", "max-connections");
+            "handshake-timeout", "idle-timeout", "max-connections", "attach-wait", "payload-timeout",
+            "max-connections-per-address");
     static final List<String> PATH_KEYS = List.of("uri", "id", "distance", "access-state");
     static final List<String> ACCESS_STATES = List.of("optimized", "non-optimized", "standby", "unavailable",
             "offline");
@@ -93,7 +94,10 @@ final class ConfigReader {
                 s.integer("max-options", d.maxOptions(), 1, 100_000),
                 s.duration("handshake-timeout", d.handshakeTimeout(), Duration.ofMillis(1)),
                 s.duration("idle-timeout", d.idleTimeout(), Duration.ZERO),
-                s.integer("max-connections", d.maxConnections(), 1, 1_000_000));
+                s.integer("max-connections", d.maxConnections(), 1, 1_000_000),
+                s.duration("attach-wait", d.attachWait(), Duration.ZERO),
+                s.duration("payload-timeout", d.payloadTimeout(), Duration.ZERO),
+                s.integer("max-connections-per-address", d.maxConnectionsPerAddress(), 0, 1_000_000));
     }
 
     /** Reads the settings keys of {@code s} over {@code base}; {@code allowed} is the section's full key set. */

@@ -23,11 +23,14 @@ final class ClientConnection {
     static final int PAUSE_UNWRITABLE = 1;
     static final int PAUSE_BACKLOG = 1 << 1;
     static final int PAUSE_STOPPED = 1 << 2;
+    /** A handshake option waits for its export to get a usable path. */
+    static final int PAUSE_WAITING = 1 << 3;
 
     private final Channel channel;
     private final String remote;
     private final FrontendObserver observer;
     private int readPause;
+    private long readingResumedNanos;
     private volatile boolean shuttingDown;
     private boolean closeReported;
     private TransmissionHandler transmission;
@@ -62,7 +65,20 @@ final class ClientConnection {
         readPause = pause ? before | reason : before & ~reason;
         if ((before == 0) != (readPause == 0)) {
             channel.config().setAutoRead(readPause == 0);
+            if (readPause == 0) {
+                readingResumedNanos = System.nanoTime();
+            }
         }
+    }
+
+    /** Whether requests are read now. */
+    boolean reading() {
+        return readPause == 0;
+    }
+
+    /** {@link System#nanoTime()} when reading last resumed after a pause (0 if it never paused). */
+    long readingResumedNanos() {
+        return readingResumedNanos;
     }
 
     /** The connection entered transmission on {@code exportName}. */

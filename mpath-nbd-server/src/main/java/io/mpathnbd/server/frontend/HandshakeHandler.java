@@ -28,6 +28,7 @@ import static io.mpathnbd.nbd.protocol.NbdConstants.REP_SERVER;
 
 import io.mpathnbd.core.backend.Capability;
 import io.mpathnbd.core.export.Export;
+import io.mpathnbd.core.time.Durations;
 import io.mpathnbd.nbd.protocol.NbdClientFlags;
 import io.mpathnbd.nbd.protocol.NbdConstants;
 import io.mpathnbd.nbd.protocol.NbdExportNameReply;
@@ -48,6 +49,9 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.EventExecutor;
+import java.util.ArrayDeque;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -57,6 +61,12 @@ import org.slf4j.LoggerFactory;
  * The fixed-newstyle handshake of one connection: greeting, client flags, then options until GO or EXPORT_NAME
  * hands the connection to a {@link TransmissionHandler} (or ABORT, a limit or a violation ends it). Option errors
  * carry a short message for the human at the client.
+ *
+ * <p>GO, INFO or EXPORT_NAME for an export that exists but has no usable path yet (the gateway has just started, or
+ * every backend is down) is not refused at once: the answer waits up to {@code attach-wait} for the export to become
+ * ready, with this connection's reading paused and nothing else delayed, and only then is the client refused. The
+ * handshake timeout does not run meanwhile. Options the client sent behind the waiting one are kept and answered in
+ * order afterwards.
  */
 final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(HandshakeHandler.class);
@@ -73,6 +83,11 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     private int nextMetaContextId = 1;
     private int options;
     private boolean finished;
+    /** Gives up the wait of the option waiting for its export; null while none waits. */
+    private Runnable cancelWait;
+    private ScheduledFuture<?> waitTimer;
+    /** Messages that arrived behind the waiting option, in order; this handler owns their references. */
+    private final ArrayDeque<Object> pending = new ArrayDeque<>();
 
     HandshakeHandler(ClientConnection conn, ExportCatalog catalog, FrontendLimits limits) {
         this.conn = conn;
@@ -84,21 +99,41 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     public void channelActive(ChannelHandlerContext ctx) {
         LOG.debug("{}: connection opened", conn.remote());
         ctx.writeAndFlush(new NbdServerGreeting(FLAG_FIXED_NEWSTYLE | FLAG_NO_ZEROES));
+        startTimeout(ctx);
+        ctx.fireChannelActive();
+    }
+
+    private void startTimeout(ChannelHandlerContext ctx) {
         long nanos = limits.handshakeTimeout().toNanos();
         if (nanos > 0) {
             timeout = ctx.executor().schedule(this::timedOut, nanos, TimeUnit.NANOSECONDS);
         }
-        ctx.fireChannelActive();
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         cancelTimeout();
+        stopWaiting();
+        releasePending();
         ctx.fireChannelInactive();
     }
 
     @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        stopWaiting();
+        releasePending();
+    }
+
+    @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (cancelWait != null && !finished) {
+            pending.add(msg);
+            return;
+        }
+        handle(ctx, msg);
+    }
+
+    private void handle(ChannelHandlerContext ctx, Object msg) {
         try {
             if (finished) {
                 return;
@@ -111,6 +146,86 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
         } finally {
             ReferenceCountUtil.release(msg);
         }
+    }
+
+    // ---------------------------------------------------------------- waiting for an export
+
+    /**
+     * Answers once {@code export} is ready ({@code answer}), or after {@code attach-wait} without it ({@code refuse}).
+     * The connection reads nothing meanwhile.
+     */
+    private void awaitExport(ChannelHandlerContext ctx, Export export, String what, Runnable answer,
+            Runnable refuse) {
+        long waitNanos = limits.attachWait().toNanos();
+        if (waitNanos <= 0) {
+            refuse.run();
+            return;
+        }
+        cancelTimeout();
+        conn.pauseReading(ClientConnection.PAUSE_WAITING, true);
+        LOG.info("{}: {} for export '{}', which has no usable path yet: waiting up to {} for one", conn.remote(), what,
+                export.name(), Durations.format(waitNanos));
+        EventExecutor loop = ctx.executor();
+        long start = System.nanoTime();
+        waitTimer = loop.schedule(() -> endWait(ctx, () -> {
+            LOG.info("{}: {} for export '{}' refused: no path became usable within {}", conn.remote(), what,
+                    export.name(), Durations.format(waitNanos));
+            refuse.run();
+        }), waitNanos, TimeUnit.NANOSECONDS);
+        cancelWait = export.onReady(() -> {
+            try {
+                loop.execute(() -> endWait(ctx, () -> {
+                    LOG.debug("{}: export '{}' ready after {}", conn.remote(), export.name(),
+                            Durations.format(System.nanoTime() - start));
+                    answer.run();
+                }));
+            } catch (RejectedExecutionException e) {
+                // the loop is shutting down, and this connection with it
+            }
+        });
+    }
+
+    /** The wait is over: {@code next} answers the waiting option, then the options behind it are handled. */
+    private void endWait(ChannelHandlerContext ctx, Runnable next) {
+        if (cancelWait == null || !ctx.channel().isActive()) {
+            return;
+        }
+        stopWaiting();
+        conn.pauseReading(ClientConnection.PAUSE_WAITING, false);
+        if (!finished) {
+            startTimeout(ctx);
+        }
+        next.run();
+        while (!pending.isEmpty() && cancelWait == null && !finished) {
+            handle(ctx, pending.poll());
+        }
+        if (finished) {
+            releasePending();
+        }
+    }
+
+    private void stopWaiting() {
+        if (cancelWait != null) {
+            cancelWait.run();
+            cancelWait = null;
+        }
+        if (waitTimer != null) {
+            waitTimer.cancel(false);
+            waitTimer = null;
+        }
+    }
+
+    private void releasePending() {
+        Object msg;
+        while ((msg = pending.poll()) != null) {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private String noPathMessage(Export export) {
+        return "export '" + export.name() + "' exists but has no usable path"
+                + (limits.attachWait().isZero() ? "" : " (waited " + Durations.format(limits.attachWait().toNanos())
+                + " for one to connect)");
     }
 
     @Override
@@ -223,10 +338,14 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (!export.ready()) {
-            conn.protocolError("export-not-ready", "EXPORT_NAME for export '" + export.name()
-                    + "', which has no usable path yet");
+            awaitExport(ctx, export, "EXPORT_NAME", () -> exportNameReady(ctx, export),
+                    () -> conn.protocolError("export-not-ready", "EXPORT_NAME: " + noPathMessage(export)));
             return;
         }
+        exportNameReady(ctx, export);
+    }
+
+    private void exportNameReady(ChannelHandlerContext ctx, Export export) {
         if (conn.shuttingDown()) {
             conn.protocolError("shutdown", "EXPORT_NAME while the server is shutting down");
             return;
@@ -273,7 +392,16 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
         }
         if (!export.ready()) {
             // the export exists but cannot serve I/O yet: "not available" is what ERR_UNKNOWN means
-            error(ctx, option, REP_ERR_UNKNOWN, "export '" + export.name() + "' has no usable path yet");
+            awaitExport(ctx, export, NbdConstants.optionName(option), () -> infoOrGoReady(ctx, option, request, export),
+                    () -> error(ctx, option, REP_ERR_UNKNOWN, noPathMessage(export)));
+            return;
+        }
+        infoOrGoReady(ctx, option, request, export);
+    }
+
+    private void infoOrGoReady(ChannelHandlerContext ctx, int option, ExportRequest request, Export export) {
+        if (conn.shuttingDown()) {
+            error(ctx, option, REP_ERR_SHUTDOWN, "server is shutting down");
             return;
         }
         boolean wantName = false;
@@ -387,10 +515,22 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
      */
     private void enterTransmission(ChannelHandlerContext ctx, ExportSession session, String how) {
         cancelTimeout();
+        if (!pending.isEmpty()) {
+            // bytes behind a waiting GO or EXPORT_NAME were decoded as options: the client sent them before it could
+            // know the answer, so they cannot be requests it meant for this export
+            releasePending();
+            conn.protocolError("early-request", "data sent behind " + how + " before its answer");
+            return;
+        }
         ChannelPipeline p = ctx.pipeline();
         TransmissionHandler transmission = new TransmissionHandler(conn, session, limits.idleTimeout());
-        p.addAfter(NbdFrontend.HANDSHAKE_DECODER, NbdFrontend.REQUEST_DECODER,
-                new NbdRequestDecoder(session.blockSizes().maximum()));
+        NbdRequestDecoder decoder = new NbdRequestDecoder(session.blockSizes().maximum());
+        p.addAfter(NbdFrontend.HANDSHAKE_DECODER, NbdFrontend.REQUEST_DECODER, decoder);
+        long payloadNanos = limits.payloadTimeout().toNanos();
+        if (payloadNanos > 0) {
+            p.addBefore(NbdFrontend.REQUEST_DECODER, NbdFrontend.PAYLOAD_DEADLINE,
+                    new PayloadDeadline(conn, decoder, payloadNanos));
+        }
         p.replace(NbdFrontend.HANDSHAKE_ENCODER, NbdFrontend.REPLY_ENCODER, new NbdReplyEncoder());
         p.replace(this, NbdFrontend.TRANSMISSION, transmission);
         long idleNanos = limits.idleTimeout().toNanos();

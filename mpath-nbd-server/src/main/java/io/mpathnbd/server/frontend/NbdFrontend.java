@@ -15,6 +15,7 @@ import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.flush.FlushConsolidationHandler;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,7 +36,8 @@ import org.slf4j.LoggerFactory;
  * The NBD server clients attach to: listens, runs the fixed-newstyle handshake on each connection, then forwards its
  * requests to the chosen export. Each connection's pipeline starts as
  * {@code flush-consolidation, handshake-decoder, handshake-encoder, handshake} and becomes
- * {@code flush-consolidation, request-decoder, reply-encoder, [idle], transmission} on GO or EXPORT_NAME.
+ * {@code flush-consolidation, [payload-deadline], request-decoder, reply-encoder, [idle], transmission} on GO or
+ * EXPORT_NAME.
  */
 public final class NbdFrontend {
     private static final Logger LOG = LoggerFactory.getLogger(NbdFrontend.class);
@@ -44,6 +46,7 @@ public final class NbdFrontend {
     static final String HANDSHAKE_DECODER = "handshake-decoder";
     static final String HANDSHAKE_ENCODER = "handshake-encoder";
     static final String HANDSHAKE = "handshake";
+    static final String PAYLOAD_DEADLINE = "payload-deadline";
     static final String REQUEST_DECODER = "request-decoder";
     static final String REPLY_ENCODER = "reply-encoder";
     static final String IDLE = "idle";
@@ -77,6 +80,8 @@ public final class NbdFrontend {
     private final Set<ClientConnection> connections = ConcurrentHashMap.newKeySet();
     private final AtomicInteger connectionCount = new AtomicInteger();
     private final List<Channel> listeners = new CopyOnWriteArrayList<>();
+    private final AddressCounts perAddress;
+    private final RefusalLog refusals = new RefusalLog(LOG, RefusalLog.INTERVAL_NANOS);
     private volatile boolean closing;
     private volatile CompletableFuture<Void> closed;
 
@@ -88,6 +93,7 @@ public final class NbdFrontend {
         this.bossGroup = Objects.requireNonNull(bossGroup, "bossGroup");
         this.workerGroup = Objects.requireNonNull(workerGroup, "workerGroup");
         this.epoll = epoll;
+        this.perAddress = new AddressCounts(limits.maxConnectionsPerAddress());
     }
 
     /** Starts listening; port 0 picks a free port. The future gives the address actually bound. */
@@ -201,9 +207,18 @@ public final class NbdFrontend {
         }
         if (connectionCount.incrementAndGet() > limits.maxConnections()) {
             connectionCount.decrementAndGet();
-            LOG.info("{}: closing connection: more than {} connections", ch.remoteAddress(),
-                    limits.maxConnections());
+            refusals.refused(ch.remoteAddress() + ": more than " + limits.maxConnections()
+                    + " client connections (max-connections)");
             observer.protocolError("max-connections");
+            ch.close();
+            return;
+        }
+        InetAddress from = ch.remoteAddress() == null ? null : ch.remoteAddress().getAddress();
+        if (!perAddress.acquire(from)) {
+            connectionCount.decrementAndGet();
+            refusals.refused(ch.remoteAddress() + ": more than " + limits.maxConnectionsPerAddress()
+                    + " connections from " + from.getHostAddress() + " (max-connections-per-address)");
+            observer.protocolError("max-connections-per-address");
             ch.close();
             return;
         }
@@ -212,6 +227,7 @@ public final class NbdFrontend {
         observer.connectionOpened();
         ch.closeFuture().addListener(f -> {
             connections.remove(conn);
+            perAddress.release(from);
             connectionCount.decrementAndGet();
             conn.closed();
         });

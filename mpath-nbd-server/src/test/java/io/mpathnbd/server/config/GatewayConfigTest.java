@@ -31,6 +31,9 @@ class GatewayConfigTest {
               handshake-timeout: 7s
               idle-timeout: 0s
               max-connections: 100
+              attach-wait: 45s
+              payload-timeout: 10s
+              max-connections-per-address: 8
             defaults:
               iopolicy: queue-depth
               no-path-timeout: 45s
@@ -68,7 +71,8 @@ class GatewayConfigTest {
         GatewayConfig c = GatewayConfig.parse(FULL);
         assertEquals(new HostPort("127.0.0.1", 10809), c.listen());
         assertEquals(new HostPort("127.0.0.1", 9811), c.admin());
-        assertEquals(new FrontendLimits(16 << 20, 32 << 10, 32, Duration.ofSeconds(7), Duration.ZERO, 100),
+        assertEquals(new FrontendLimits(16 << 20, 32 << 10, 32, Duration.ofSeconds(7), Duration.ZERO, 100,
+                Duration.ofSeconds(45), Duration.ofSeconds(10), 8),
                 c.limits());
 
         ExportSettings d = c.defaults();
@@ -134,7 +138,8 @@ class GatewayConfigTest {
         assertEquals(new HostPort("0.0.0.0", 10809), c.listen());
         assertEquals(new HostPort("127.0.0.1", 9810), c.admin());
         assertEquals(FrontendLimits.defaults(), c.limits());
-        assertEquals(new FrontendLimits(32 << 20, 64 << 10, 64, Duration.ofSeconds(10), Duration.ZERO, 4096),
+        assertEquals(new FrontendLimits(32 << 20, 64 << 10, 64, Duration.ofSeconds(10), Duration.ZERO, 4096,
+                Duration.ofSeconds(30), Duration.ofSeconds(30), 0),
                 c.limits());
         ExportSettings s = c.exports().get(0).settings();
         assertEquals(ExportSettings.defaults(), s);

@@ -35,8 +35,7 @@ class ConnectionLimitsTest {
 
     private static FrontendLimits limits(Duration idle, int maxConnections) {
         FrontendLimits d = FrontendLimits.defaults();
-        return new FrontendLimits(d.maxPayload(), d.maxOptionLength(), d.maxOptions(), d.handshakeTimeout(), idle,
-                maxConnections);
+        return d.withIdleTimeout(idle).withConnections(maxConnections, 0);
     }
 
     @Test
@@ -59,6 +58,71 @@ class ConnectionLimitsTest {
             try (RawNbdClient again = RawNbdClient.attach(fx.address(), "disk", false, false)) {
                 again.sendRequest(0, CMD_READ, 1, 0, 512, null);
                 assertEquals(0, again.readReply(512).error());
+            }
+        }
+    }
+
+    @Test
+    void aClientThatStopsInTheMiddleOfAWritePayloadIsClosedOthersAreServed() throws Exception {
+        try (FrontendFixture fx = new FrontendFixture()) {
+            fx.fileExport("disk", Images.sparse(dir, "disk.img", 1 << 20));
+            fx.start(limits(Duration.ZERO, 16).withPayloadTimeout(Duration.ofMillis(500)));
+            try (RawNbdClient stalled = RawNbdClient.attach(fx.address(), "disk", false, false);
+                    RawNbdClient other = RawNbdClient.attach(fx.address(), "disk", false, false)) {
+                byte[] request = RawNbdClient.requestBytes(0, NbdConstants.CMD_WRITE, 1, 0, 4096, new byte[4096]);
+                stalled.write(java.util.Arrays.copyOf(request, 28 + 100)); // the header and 100 of 4096 bytes
+                assertTrue(stalled.closedByServer(Duration.ofSeconds(10)), "the half-sent write is given up");
+                assertTrue(fx.observer.protocolErrors.contains("payload-timeout"));
+                other.sendRequest(0, CMD_READ, 2, 0, 512, null);
+                assertEquals(0, other.readReply(512).error(), "an idle client is not a stalled one");
+            }
+        }
+    }
+
+    @Test
+    void aWritePayloadSentSlowlyWithinTheBoundIsServed() throws Exception {
+        try (FrontendFixture fx = new FrontendFixture()) {
+            fx.fileExport("disk", Images.sparse(dir, "disk.img", 1 << 20));
+            fx.start(limits(Duration.ZERO, 16).withPayloadTimeout(Duration.ofSeconds(30)));
+            try (RawNbdClient c = RawNbdClient.attach(fx.address(), "disk", false, false)) {
+                byte[] payload = new byte[4096];
+                java.util.Arrays.fill(payload, (byte) 0x3c);
+                byte[] request = RawNbdClient.requestBytes(0, NbdConstants.CMD_WRITE, 7, 4096, 4096, payload);
+                for (int at = 0; at < request.length; at += 1024) {
+                    c.write(java.util.Arrays.copyOfRange(request, at, Math.min(request.length, at + 1024)));
+                    Thread.sleep(50);
+                }
+                assertEquals(0, c.readReply(0).error());
+                c.sendRequest(0, CMD_READ, 8, 4096, 4096, null);
+                assertArrayEquals(payload, c.readReply(4096).data());
+            }
+        }
+    }
+
+    @Test
+    void connectionsPerClientAddressAreLimitedOtherAddressesAreNot() throws Exception {
+        java.net.InetAddress a = java.net.InetAddress.getByName("127.0.0.2");
+        java.net.InetAddress b = java.net.InetAddress.getByName("127.0.0.3");
+        try (FrontendFixture fx = new FrontendFixture()) {
+            fx.fileExport("disk", Images.sparse(dir, "disk.img", 1 << 20));
+            fx.start(limits(Duration.ZERO, 16).withConnections(16, 2));
+            try (RawNbdClient a1 = RawNbdClient.connectFrom(fx.address(), a);
+                    RawNbdClient a2 = RawNbdClient.connectFrom(fx.address(), a)) {
+                a1.readGreeting();
+                a2.readGreeting();
+                try (RawNbdClient a3 = RawNbdClient.connectFrom(fx.address(), a)) {
+                    assertTrue(a3.closedByServer(Duration.ofSeconds(5)), "a third connection from 127.0.0.2");
+                }
+                assertTrue(fx.observer.protocolErrors.contains("max-connections-per-address"));
+                try (RawNbdClient b1 = RawNbdClient.connectFrom(fx.address(), b)) {
+                    assertEquals(NbdConstants.FLAG_FIXED_NEWSTYLE | NbdConstants.FLAG_NO_ZEROES, b1.readGreeting(),
+                            "another address is served");
+                }
+            }
+            awaitConnections(fx, 0);
+            try (RawNbdClient again = RawNbdClient.connectFrom(fx.address(), a)) {
+                assertEquals(NbdConstants.FLAG_FIXED_NEWSTYLE | NbdConstants.FLAG_NO_ZEROES, again.readGreeting(),
+                        "closed connections give their slots back");
             }
         }
     }

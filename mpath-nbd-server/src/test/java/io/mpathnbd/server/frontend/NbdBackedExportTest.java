@@ -143,8 +143,7 @@ class NbdBackedExportTest {
     void theIdleLimitSparesAConnectionWaitingForAReply() throws Exception {
         Tools.require("nbdkit");
         FrontendLimits d = FrontendLimits.defaults();
-        FrontendLimits limits = new FrontendLimits(d.maxPayload(), d.maxOptionLength(), d.maxOptions(),
-                d.handshakeTimeout(), Duration.ofMillis(400), d.maxConnections());
+        FrontendLimits limits = d.withIdleTimeout(Duration.ofMillis(400));
         try (Nbdkit slow = Nbdkit.builder().memory(SIZE).delay(Duration.ofMillis(2000), null).start();
                 FrontendFixture fx = new FrontendFixture()) {
             fx.export(ExportConfig.defaults("slow"), slow.uri());

@@ -47,7 +47,15 @@ final class RawNbdClient implements AutoCloseable {
     }
 
     static RawNbdClient connect(InetSocketAddress address) throws IOException {
+        return connectFrom(address, null);
+    }
+
+    /** Connects from the loopback address {@code local} (any port), e.g. 127.0.0.2, to look like another host. */
+    static RawNbdClient connectFrom(InetSocketAddress address, java.net.InetAddress local) throws IOException {
         Socket s = new Socket();
+        if (local != null) {
+            s.bind(new InetSocketAddress(local, 0));
+        }
         s.connect(address, 5000);
         s.setSoTimeout(15000);
         s.setTcpNoDelay(true);

@@ -70,7 +70,7 @@ class RawProtocolTest {
     private static final int MAX_OPTION = 4096;
     private static final int MAX_OPTIONS = 16;
     private static final FrontendLimits LIMITS = new FrontendLimits(MAX_PAYLOAD, MAX_OPTION, MAX_OPTIONS,
-            Duration.ofSeconds(2), Duration.ZERO, 256);
+            Duration.ofSeconds(2), Duration.ZERO, 256, Duration.ofSeconds(2), Duration.ofSeconds(2), 0);
     private static final int BOTH_FLAGS = CLIENT_FLAG_FIXED_NEWSTYLE | CLIENT_FLAG_NO_ZEROES;
 
     @TempDir
