@@ -191,8 +191,14 @@ public final class Export {
 
     // ---------------------------------------------------------------- counters
 
+    /** Live paths that failed while they carried requests (which were failed over to other paths). */
     public long failovers() {
         return events.failovers();
+    }
+
+    /** Live paths that failed, with or without requests in flight; at least {@link #failovers()}. */
+    public long pathFailures() {
+        return events.pathFailures();
     }
 
     public long requeues() {

@@ -27,6 +27,7 @@ final class PathEvents implements PathHost {
     private final HoldQueue held;
     private final Timers timers;
     private final LongAdder failovers = new LongAdder();
+    private final LongAdder pathFailures = new LongAdder();
 
     PathEvents(Export export, ExportObserver observer, PathSet paths, DiskProfile disk, HoldQueue held,
             Timers timers) {
@@ -40,6 +41,10 @@ final class PathEvents implements PathHost {
 
     long failovers() {
         return failovers.sum();
+    }
+
+    long pathFailures() {
+        return pathFailures.sum();
     }
 
     @Override
@@ -62,6 +67,9 @@ final class PathEvents implements PathHost {
         log(event);
         if (event.isStateChange()) {
             observer.pathStateChanged(export, p, event.from(), event.to(), event.reason());
+        }
+        if (event.isPathFailure()) {
+            pathFailures.increment();
         }
         if (event.isFailover()) {
             failovers.increment();
@@ -96,6 +104,11 @@ final class PathEvents implements PathHost {
     private void log(PathEvent e) {
         String ex = export.name();
         Path p = e.path();
+        if (!e.isStateChange() && e.to() != PathState.LIVE) {
+            // not a transition (removal begins, the access state changes): the state's own line was logged already
+            LOG.info("export {}: path {} ({}): {}", ex, p.id(), e.to().label(), e.reason());
+            return;
+        }
         switch (e.to()) {
             case LIVE:
                 if (e.from() != PathState.LIVE) {
@@ -110,6 +123,8 @@ final class PathEvents implements PathHost {
                 if (e.isFailover()) {
                     LOG.warn("export {}: path {} failed: {}; failing over {} requests", ex, p.id(), e.reason(),
                             e.inFlight());
+                } else if (e.isPathFailure()) {
+                    LOG.warn("export {}: path {} failed while idle: {}", ex, p.id(), e.reason());
                 } else if (e.repeat()) {
                     LOG.debug("export {}: path {} still failing: {}", ex, p.id(), e.reason());
                 } else {

@@ -13,8 +13,13 @@ public record PathEvent(Path path, PathState from, PathState to, String reason, 
         return from != to;
     }
 
-    /** A path that was carrying I/O failed: the export fails its requests over. */
-    public boolean isFailover() {
+    /** A live path failed, whether or not it had requests in flight (an idle path whose backend went away). */
+    public boolean isPathFailure() {
         return from == PathState.LIVE && to == PathState.FAILED;
+    }
+
+    /** A path that was carrying I/O failed: the export fails its requests in flight over to other paths. */
+    public boolean isFailover() {
+        return isPathFailure() && inFlight > 0;
     }
 }

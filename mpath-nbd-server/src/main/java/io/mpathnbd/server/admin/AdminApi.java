@@ -5,12 +5,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.mpathnbd.core.export.Export;
+import io.mpathnbd.core.export.ExportHealth;
 import io.mpathnbd.core.path.Path;
 import io.mpathnbd.server.Gateway;
 import io.mpathnbd.server.config.ConfigException;
 import io.mpathnbd.server.config.ExportSettings;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -65,7 +67,11 @@ final class AdminApi {
         }
         if (n == 1 && s.get(0).equals("health")) {
             allow(method, HttpMethod.GET);
-            return done(health());
+            return done(health(gateway.exports()));
+        }
+        if (n == 2 && s.get(0).equals("health")) {
+            allow(method, HttpMethod.GET);
+            return done(health(List.of(export(s.get(1)))));
         }
         if (n >= 2 && s.get(0).equals("api") && s.get(1).equals("exports")) {
             if (n == 2) {
@@ -194,16 +200,24 @@ final class AdminApi {
                                 .getMessage()));
     }
 
-    private AdminResponse health() {
+    /** 200 when every export named can serve I/O now, else 503; each export's state and, if not serving, why. */
+    private static AdminResponse health(Collection<Export> of) {
         ObjectNode n = AdminResponse.JSON.createObjectNode();
-        ObjectNode exports = n.putObject("exports");
+        ObjectNode exports = AdminResponse.JSON.createObjectNode();
         boolean all = true;
-        for (Export e : gateway.exports()) {
-            boolean ready = e.ready();
-            all &= ready;
-            exports.put(e.name(), ready ? "ready" : "not-ready");
+        for (Export e : of) {
+            ExportHealth h = e.health();
+            all &= h.serving();
+            ObjectNode x = exports.putObject(e.name());
+            x.put("state", h.state().label());
+            x.put("usable-paths", h.usablePaths());
+            x.put("paths", h.paths());
+            if (h.reason() != null) {
+                x.put("reason", h.reason());
+            }
         }
-        n.put("status", all ? "ok" : "not-ready");
+        n.put("status", all ? "ok" : "unavailable");
+        n.set("exports", exports);
         return AdminResponse.json(all ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, n);
     }
 
@@ -219,6 +233,7 @@ final class AdminApi {
         e.add("PUT /api/exports/{name}/iopolicy  {\"iopolicy\": \"round-robin\"}");
         e.add("GET /metrics");
         e.add("GET /health");
+        e.add("GET /health/{name}");
         return AdminResponse.ok(n);
     }
 

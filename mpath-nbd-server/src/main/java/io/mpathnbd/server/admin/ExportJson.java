@@ -4,9 +4,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.mpathnbd.core.backend.BackendInfo;
 import io.mpathnbd.core.backend.Capability;
 import io.mpathnbd.core.export.Export;
+import io.mpathnbd.core.export.ExportHealth;
 import io.mpathnbd.core.path.Path;
 
-/** The admin API's JSON view of exports and paths (field names pinned in CONTRACTS.md). */
+/** The admin API's JSON view of exports and paths (field names are part of the documented admin API). */
 final class ExportJson {
     private ExportJson() {
     }
@@ -17,10 +18,14 @@ final class ExportJson {
         n.put("name", e.name());
         n.put("size", ready ? e.size() : 0);
         n.put("ready", ready);
+        ExportHealth health = e.health();
+        n.put("health", health.state().label());
+        n.put("health-reason", health.reason());
         n.put("description", e.description());
         n.put("identity", e.identity());
         n.put("iopolicy", e.ioPolicy());
         n.put("failovers", e.failovers());
+        n.put("path-failures", e.pathFailures());
         n.put("requeues", e.requeues());
         n.put("held", e.held());
         n.put("capabilities", ready ? Capability.describe(e.capabilities()) : "");

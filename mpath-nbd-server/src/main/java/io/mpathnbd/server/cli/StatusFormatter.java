@@ -27,8 +27,15 @@ final class StatusFormatter {
         sb.append(ready ? " size=" + humanSize(e.path("size").asLong()) + " (" + e.path("size").asLong() + " bytes)"
                 : " size=? (not ready: no path has connected yet)");
         sb.append(" iopolicy=").append(e.path("iopolicy").asText());
-        sb.append(ready ? " ready" : " not-ready").append('\n');
+        sb.append(ready ? " ready" : " not-ready");
+        String health = e.path("health").asText("");
+        if (ready && !health.isEmpty() && !health.equals("serving")) {
+            // ready but cannot serve I/O now: say so on the first line, the reason is in the path rows
+            sb.append(" ").append(health.toUpperCase(java.util.Locale.ROOT)).append(": no usable path");
+        }
+        sb.append('\n');
         sb.append("  failovers=").append(e.path("failovers").asLong())
+                .append(" path-failures=").append(e.path("path-failures").asLong())
                 .append(" requeues=").append(e.path("requeues").asLong())
                 .append(" held=").append(e.path("held").asLong());
         String caps = e.path("capabilities").asText("");

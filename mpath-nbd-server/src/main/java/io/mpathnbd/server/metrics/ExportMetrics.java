@@ -1,6 +1,7 @@
 package io.mpathnbd.server.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -33,7 +34,7 @@ public final class ExportMetrics implements ExportObserver {
         this.export = export;
         this.tags = Tags.of("export", export);
         failovers = keep(Counter.builder(MeterNames.EXPORT_FAILOVERS).tags(tags)
-                .description("Failover events: requests leaving a failed path for another").register(registry));
+                .description("Failover events: a path failed while it carried requests, which left for another").register(registry));
         requeues = keep(Counter.builder(MeterNames.EXPORT_REQUEUES).tags(tags)
                 .description("Requests sent back through the iopolicy after a path error").register(registry));
         held = keep(Counter.builder(MeterNames.EXPORT_HELD).tags(tags)
@@ -48,6 +49,11 @@ public final class ExportMetrics implements ExportObserver {
                 .description("Requests currently parked waiting for a usable path").register(registry));
         keep(Gauge.builder(MeterNames.EXPORT_READY, e, x -> x.ready() ? 1 : 0).tags(tags).strongReference(true)
                 .description("1 once the export's disk geometry is known and it serves clients").register(registry));
+        keep(Gauge.builder(MeterNames.EXPORT_USABLE_PATHS, e, x -> x.health().usablePaths()).tags(tags)
+                .strongReference(true).description("Paths an iopolicy may choose now; 0: I/O is held or fails")
+                .register(registry));
+        keep(FunctionCounter.builder(MeterNames.EXPORT_PATH_FAILURES, e, Export::pathFailures).tags(tags)
+                .description("Live paths that failed, with or without requests in flight").register(registry));
     }
 
     private <M extends Meter> M keep(M meter) {

@@ -1,6 +1,7 @@
 package io.mpathnbd.server.admin;
 
 import static io.mpathnbd.server.GatewayTestSupport.awaitState;
+import static io.mpathnbd.server.GatewayTestSupport.alias;
 import static io.mpathnbd.server.GatewayTestSupport.fileUri;
 import static io.mpathnbd.server.GatewayTestSupport.http;
 import static io.mpathnbd.server.GatewayTestSupport.image;
@@ -85,7 +86,7 @@ class AdminApiTest {
         assertEquals(1, all.size());
         JsonNode e = all.get(0);
         assertEquals(Set.of("name", "size", "ready", "description", "identity", "iopolicy", "failovers", "requeues",
-                "held", "capabilities", "paths"), fields(e));
+                "held", "capabilities", "paths", "path-failures", "health", "health-reason"), fields(e));
         assertEquals("disk0", e.get("name").asText());
         assertEquals(GatewayTestSupport.IMAGE_SIZE, e.get("size").asLong());
         assertTrue(e.get("ready").asBoolean());
@@ -134,7 +135,7 @@ class AdminApiTest {
     void addAndRemoveAPath() throws Exception {
         Export e = gateway.export("disk0");
         HttpResponse<String> r = http(gateway, "POST", "/api/exports/disk0/paths",
-                "{\"uri\": \"" + fileUri(img) + "\", \"id\": \"extra\"}");
+                "{\"uri\": \"" + fileUri(alias(img, "extra.img")) + "\", \"id\": \"extra\"}");
         assertEquals(201, r.statusCode(), r.body());
         assertEquals("extra", json(r).get("id").asText());
         awaitState(e, "extra", PathState.LIVE);
@@ -144,8 +145,13 @@ class AdminApiTest {
         error("POST", "/api/exports/disk0/paths", "{\"uri\": \"" + fileUri(img) + "\", \"id\": \"extra\"}", 409,
                 "export 'disk0' already has a path 'extra'");
 
+        error("POST", "/api/exports/disk0/paths", "{\"uri\": \"" + fileUri(img) + "\", \"id\": \"again\"}", 400,
+                "uri: '" + fileUri(img) + "' is the same backend as path p0 ('" + fileUri(img)
+                        + "'): two paths to one backend give no redundancy");
+
         // without an id: the first free pN
-        r = http(gateway, "POST", "/api/exports/disk0/paths", "{\"uri\": \"" + fileUri(img) + "\"}");
+        r = http(gateway, "POST", "/api/exports/disk0/paths",
+                "{\"uri\": \"" + fileUri(alias(img, "p2.img")) + "\"}");
         assertEquals(201, r.statusCode(), r.body());
         assertEquals("p2", json(r).get("id").asText());
 
@@ -232,7 +238,15 @@ class AdminApiTest {
         HttpResponse<String> h = http(gateway, "GET", "/health", null);
         assertEquals(200, h.statusCode(), h.body());
         assertEquals("ok", json(h).get("status").asText());
-        assertEquals("ready", json(h).get("exports").get("disk0").asText());
+        JsonNode disk0 = json(h).get("exports").get("disk0");
+        assertEquals("serving", disk0.get("state").asText(), h.body());
+        assertEquals(2, disk0.get("usable-paths").asInt(), h.body());
+        assertEquals(2, disk0.get("paths").asInt(), h.body());
+        assertFalse(disk0.has("reason"), h.body());
+        HttpResponse<String> one = http(gateway, "GET", "/health/disk0", null);
+        assertEquals(200, one.statusCode(), one.body());
+        assertEquals(disk0, json(one).get("exports").get("disk0"));
+        error("GET", "/health/nosuch", null, 404, "no export named 'nosuch'");
         HttpResponse<String> m = http(gateway, "GET", "/metrics", null);
         assertEquals(200, m.statusCode());
         assertTrue(m.headers().firstValue("content-type").orElse("").startsWith("text/plain"), m.toString());
