@@ -8,13 +8,16 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.mpathnbd.server.FioLoad;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,7 +30,11 @@ import org.slf4j.LoggerFactory;
  */
 class ContainerFailoverTest {
     private static final Logger LOG = LoggerFactory.getLogger(ContainerFailoverTest.class);
-    private static final int FIO_SECONDS = 25;
+    private static final Duration EVENT = Duration.ofSeconds(60);
+    private static final long SOME = 200;
+
+    @TempDir
+    static Path dir;
 
     private static ContainerRig rig;
 
@@ -51,65 +58,54 @@ class ContainerFailoverTest {
     }
 
     @Test
-    void pausedBackendIsInvisibleToTheClient() {
+    void pausedBackendIsInvisibleToTheClient() throws IOException {
         survive("nbd-a", "docker pause", () -> rig.pause("nbd-a"), () -> rig.unpause("nbd-a"));
     }
 
     @Test
-    void killedAndRestartedBackendIsInvisibleToTheClient() {
+    void killedAndRestartedBackendIsInvisibleToTheClient() throws IOException {
         survive("nbd-b", "docker kill", () -> rig.kill("nbd-b"), () -> rig.restart("nbd-b"));
     }
 
     @Test
-    void backendCutOffTheNetworkIsInvisibleToTheClient() {
+    void backendCutOffTheNetworkIsInvisibleToTheClient() throws IOException {
         survive("nbd-a", "docker network disconnect", () -> rig.disconnect("nbd-a"), () -> rig.reconnect("nbd-a"));
     }
 
-    private void survive(String backend, String fault, Runnable breakIt, Runnable repair) {
+    private void survive(String backend, String fault, Runnable breakIt, Runnable repair) throws IOException {
         String other = ContainerRig.BACKENDS.stream().filter(b -> !b.equals(backend)).findFirst().orElseThrow();
         RigAdmin admin = rig.admin();
         long failoversBefore = admin.export(EXPORT).path("failovers").asLong();
+        JsonNode start = admin.export(EXPORT);
 
-        HostFio fio = HostFio.start(rig.nbdUri(), FIO_SECONDS);
-        sleep(3000);
-        assertTrue(fio.running(), "fio ended early");
-        breakIt.run();
-        JsonNode broken = admin.await(EXPORT, v -> !state(v, backend).equals("live"), Duration.ofSeconds(20),
-                backend + " to leave the live state after " + fault);
-        LOG.info("after {} of {}: {}", fault, backend, RigAdmin.summary(broken));
-        assertFalse(RigAdmin.path(broken, backend).path("last-error").asText("").isBlank(),
-                "the admin API must say why " + backend + " is " + state(broken, backend) + ": " + broken);
+        try (FioLoad fio = FioLoad.start(dir, "containers", rig.nbdUri(), 128L << 20)) {
+            admin.await(EXPORT, v -> requests(v, backend) > requests(start, backend) + SOME
+                    && requests(v, other) > requests(start, other) + SOME, EVENT, "fio's I/O on both paths");
+            breakIt.run();
+            JsonNode broken = admin.await(EXPORT, v -> !state(v, backend).equals("live"), EVENT,
+                    backend + " to leave the live state after " + fault);
+            LOG.info("after {} of {}: {}", fault, backend, RigAdmin.summary(broken));
+            assertFalse(RigAdmin.path(broken, backend).path("last-error").asText("").isBlank(),
+                    "the admin API must say why " + backend + " is " + state(broken, backend) + ": " + broken);
 
-        // I/O goes on over the other path while this one is down
-        long otherBefore = requests(broken, other);
-        sleep(3000);
-        JsonNode down = admin.export(EXPORT);
-        assertEquals("live", state(down, other), RigAdmin.summary(down));
-        assertTrue(requests(down, other) > otherBefore, "no I/O over " + other + " while " + backend + " was down: "
-                + RigAdmin.summary(down));
-        assertTrue(down.path("ready").asBoolean(), "export not ready with one path live: " + down);
+            // I/O goes on over the other path while this one is down
+            long otherBefore = requests(broken, other);
+            JsonNode down = admin.await(EXPORT, v -> requests(v, other) > otherBefore + SOME, EVENT,
+                    "I/O over " + other + " while " + backend + " is down");
+            assertEquals("live", state(down, other), RigAdmin.summary(down));
+            assertTrue(down.path("ready").asBoolean(), "export not ready with one path live: " + down);
 
-        repair.run();
-        JsonNode back = admin.await(EXPORT, v -> state(v, backend).equals("live"), Duration.ofSeconds(30),
-                backend + " to be reinstated after undoing " + fault);
-        LOG.info("{} undone: {}", fault, RigAdmin.summary(back));
-        long atReinstatement = requests(back, backend);
-        assertTrue(fio.running(), "fio ended before " + backend + " came back; the test cannot see it carry I/O");
-
-        fio.assertNoClientErrors();
+            repair.run();
+            JsonNode back = admin.await(EXPORT, v -> state(v, backend).equals("live"), EVENT,
+                    backend + " to be reinstated after undoing " + fault);
+            LOG.info("{} undone: {}", fault, RigAdmin.summary(back));
+            long atReinstatement = requests(back, backend);
+            admin.await(EXPORT, v -> requests(v, backend) > atReinstatement + SOME, EVENT,
+                    "the reinstated path " + backend + " carrying I/O");
+            fio.stop();
+        }
         JsonNode after = admin.export(EXPORT);
-        assertTrue(requests(after, backend) > atReinstatement, "the reinstated path " + backend
-                + " carried no I/O: " + RigAdmin.summary(after));
         assertTrue(after.path("failovers").asLong() > failoversBefore, "no failover counted for " + fault + ": "
                 + after);
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError("interrupted", e);
-        }
     }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.mpathnbd.server.EventLoops;
+import io.mpathnbd.server.FioLoad;
 import io.mpathnbd.testing.peers.Images;
 import io.mpathnbd.testing.peers.NbdServer;
 import io.mpathnbd.testing.peers.Tools;
@@ -54,8 +55,11 @@ class BusyPollGatewayTest {
                     "--verify=crc32c", "--verify_fatal=1", "--verify_state_save=0", "--output-format=json"));
             assertEquals(8L << 20, qd1.path("write").path("io_bytes").asLong());
 
-            Process qd16 = GatewayRig.startVerifiedWrites(dir, "qd16", rig.uri(), 16L << 20, 3);
-            GatewayRig.finishVerifiedWrites(qd16, dir, 60);
+            try (FioLoad qd16 = FioLoad.start(dir, "qd16", rig.uri(), 16L << 20)) {
+                rig.awaitCarrying(0, 500, Duration.ofSeconds(60));
+                rig.awaitCarrying(1, 500, Duration.ofSeconds(60));
+                qd16.stop();
+            }
 
             Tools.Result rw = Tools.run(GatewayRig.TOOL_TIMEOUT, "qemu-io", "-f", "raw", "-c", "write -P 0x6b 32M 1M",
                     "-c", "read -P 0x6b 32M 1M", rig.uri()).assertOk();

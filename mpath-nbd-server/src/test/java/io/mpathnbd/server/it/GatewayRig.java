@@ -106,31 +106,19 @@ final class GatewayRig implements AutoCloseable {
     }
 
     /**
-     * Starts fio writing 4 KiB blocks at random at QD16 for {@code seconds}, verifying everything it wrote (crc32c);
-     * its JSON report and log go to {@code dir}. {@link #finishVerifiedWrites} collects it.
+     * Waits until path {@code index} has carried {@code more} requests beyond those it had when called: the load is
+     * going over it now.
      */
-    static Process startVerifiedWrites(java.nio.file.Path dir, String name, String uri, long size, int seconds)
-            throws java.io.IOException {
-        List<String> cmd = List.of("fio", "--name=" + name, "--ioengine=nbd", "--uri=" + uri,
-                "--rw=randwrite", "--bs=4k", "--iodepth=16", "--size=" + size, "--time_based",
-                "--runtime=" + seconds, "--verify=crc32c", "--verify_backlog=512", "--verify_fatal=1",
-                "--verify_state_save=0", "--output-format=json", "--output=" + dir.resolve("fio.json"));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(dir.resolve("fio.log").toFile());
-        pb.environment().put("PATH", "/usr/local/bin:/usr/bin:/bin:" + System.getenv("PATH"));
-        return pb.start();
+    void awaitCarrying(int index, long more, Duration timeout) {
+        long from = path(index).requests();
+        await(timeout, () -> path(index).state() == PathState.LIVE && path(index).requests() >= from + more,
+                () -> "path " + index + " did not carry " + more + " more requests: " + describePaths());
     }
 
-    /** Waits for a {@link #startVerifiedWrites} fio, checks it saw no error and wrote something; its job's JSON. */
-    static JsonNode finishVerifiedWrites(Process fio, java.nio.file.Path dir, int timeoutSeconds) throws Exception {
-        assertTrue(fio.waitFor(timeoutSeconds, java.util.concurrent.TimeUnit.SECONDS), "fio did not finish");
-        String json = java.nio.file.Files.readString(dir.resolve("fio.json"), java.nio.charset.StandardCharsets.UTF_8);
-        String log = java.nio.file.Files.readString(dir.resolve("fio.log"), java.nio.charset.StandardCharsets.UTF_8);
-        Tools.Result result = new Tools.Result(fio.exitValue(), json, log, List.of("fio"));
-        JsonNode job = fioOk(result);
-        assertEquals(0, job.path("error").asInt(), log);
-        assertTrue(job.path("write").path("io_bytes").asLong() > 0, "fio wrote nothing");
-        return job;
+    /** Waits until the export has counted a path failure beyond {@code before} (see {@link Export#pathFailures}). */
+    void awaitPathFailureAfter(long before, Duration timeout) {
+        await(timeout, () -> export().pathFailures() > before,
+                () -> "no path failure counted beyond " + before + ": " + describePaths());
     }
 
     /** Runs fio against the gateway and returns its first job's JSON, after checking it ran without errors. */
@@ -149,13 +137,6 @@ final class GatewayRig implements AutoCloseable {
             fail("fio printed no JSON:\n" + result.describe());
         }
         return JSON.readTree(out.substring(start));
-    }
-
-    /** Worst completion latency fio saw, in milliseconds, over reads and writes. */
-    static double worstLatencyMillis(JsonNode job) {
-        double read = job.path("read").path("clat_ns").path("max").asDouble(0);
-        double write = job.path("write").path("clat_ns").path("max").asDouble(0);
-        return Math.max(read, write) / 1e6;
     }
 
     @Override

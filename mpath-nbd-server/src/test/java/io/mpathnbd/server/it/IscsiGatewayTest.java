@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.mpathnbd.core.path.PathState;
+import io.mpathnbd.server.FioLoad;
 import io.mpathnbd.server.Gateway;
 import io.mpathnbd.server.config.GatewayConfig;
 import io.mpathnbd.testing.Tgtd;
@@ -24,12 +25,15 @@ import org.slf4j.LoggerFactory;
 /**
  * A gateway whose export reaches a real tgtd LUN through two portals (127.0.0.1 and 127.0.0.2, one iSCSI session
  * each): real NBD clients round-trip data checked on the LUN's image file; fio with crc32c verification sees no error
- * while every connection is cut on the target, while the target is offline for a while, and while tgtd is stopped;
+ * while every connection is cut on the target, while the target is offline, and while tgtd is stopped (each load
+ * running until the test has seen the failure and both paths carrying I/O again);
  * and an export may mix NBD and iSCSI paths to one disk when its identity is configured.
  */
 class IscsiGatewayTest {
     private static final Logger LOG = LoggerFactory.getLogger(IscsiGatewayTest.class);
     private static final long SIZE = 64L << 20;
+    private static final Duration EVENT = Duration.ofSeconds(60);
+    private static final long SOME = 200;
     /** Short iSCSI timeouts so a hung target's tasks are given up quickly (abort, then drop the connection). */
     private static final String ISCSI = "  iopolicy: round-robin\niscsi:\n  abort-timeout: 500ms\n  nop-interval: 1s\n"
             + "  nop-timeout: 2s\n";
@@ -87,57 +91,65 @@ class IscsiGatewayTest {
 
     @Test
     void fioSeesNoErrorWhileEveryConnectionIsCut(@TempDir Path dir) throws Exception {
-        Tools.require("fio");
         Path image = Images.sparse(dir, "lun.img", SIZE);
         try (Tgtd tgtd = Tgtd.start(image);
-                GatewayRig rig = GatewayRig.start(ISCSI, List.of(tgtd.uri(0), tgtd.uri(1)))) {
-            Process fio = GatewayRig.startVerifiedWrites(dir, "iscsi-failover", rig.uri(), SIZE / 2, 12);
+                GatewayRig rig = GatewayRig.start(ISCSI, List.of(tgtd.uri(0), tgtd.uri(1)));
+                FioLoad fio = FioLoad.start(dir, "iscsi-failover", rig.uri(), SIZE / 2)) {
             for (int i = 0; i < 3; i++) {
-                Thread.sleep(2500);
+                rig.awaitCarrying(0, SOME, EVENT);
+                rig.awaitCarrying(1, SOME, EVENT);
+                long failures = rig.export().pathFailures();
                 LOG.info("cutting every connection on the target ({})", tgtd.connections().size());
                 tgtd.dropConnections();
-                rig.awaitAllLive(Duration.ofSeconds(10));
+                rig.awaitPathFailureAfter(failures, EVENT);
+                rig.awaitAllLive(EVENT);
             }
-            finish(fio, dir);
+            rig.awaitCarrying(0, SOME, EVENT);
+            rig.awaitCarrying(1, SOME, EVENT);
+            finish(fio);
             assertTrue(rig.export().failovers() >= 1, "failovers were counted");
-            rig.awaitAllLive(Duration.ofSeconds(10));
         }
     }
 
     @Test
     void fioSeesNoErrorWhileTheTargetIsOfflineAndBack(@TempDir Path dir) throws Exception {
-        Tools.require("fio");
         Path image = Images.sparse(dir, "lun.img", SIZE);
         try (Tgtd tgtd = Tgtd.start(image);
-                GatewayRig rig = GatewayRig.start(ISCSI, List.of(tgtd.uri(0), tgtd.uri(1)))) {
-            Process fio = GatewayRig.startVerifiedWrites(dir, "iscsi-failover", rig.uri(), SIZE / 2, 14);
-            Thread.sleep(2500);
+                GatewayRig rig = GatewayRig.start(ISCSI, List.of(tgtd.uri(0), tgtd.uri(1)));
+                FioLoad fio = FioLoad.start(dir, "iscsi-failover", rig.uri(), SIZE / 2)) {
+            rig.awaitCarrying(0, SOME, EVENT);
+            rig.awaitCarrying(1, SOME, EVENT);
             LOG.info("setting the target offline");
             tgtd.offline();
-            rig.awaitState(0, PathState.FAILED, Duration.ofSeconds(10));
-            Thread.sleep(2000);
+            rig.awaitState(0, PathState.FAILED, EVENT);
             LOG.info("setting the target online again");
             tgtd.online();
-            rig.awaitAllLive(Duration.ofSeconds(15));
-            finish(fio, dir);
+            rig.awaitAllLive(EVENT);
+            rig.awaitCarrying(0, SOME, EVENT);
+            rig.awaitCarrying(1, SOME, EVENT);
+            finish(fio);
         }
     }
 
     @Test
     void fioSeesNoErrorWhileTgtdIsStopped(@TempDir Path dir) throws Exception {
-        Tools.require("fio");
         Path image = Images.sparse(dir, "lun.img", SIZE);
         try (Tgtd tgtd = Tgtd.start(image);
-                GatewayRig rig = GatewayRig.start(ISCSI, List.of(tgtd.uri(0), tgtd.uri(1)))) {
-            Process fio = GatewayRig.startVerifiedWrites(dir, "iscsi-failover", rig.uri(), SIZE / 2, 14);
-            Thread.sleep(2500);
+                GatewayRig rig = GatewayRig.start(ISCSI, List.of(tgtd.uri(0), tgtd.uri(1)));
+                FioLoad fio = FioLoad.start(dir, "iscsi-failover", rig.uri(), SIZE / 2)) {
+            rig.awaitCarrying(0, SOME, EVENT);
+            rig.awaitCarrying(1, SOME, EVENT);
+            long failures = rig.export().pathFailures();
             LOG.info("stopping tgtd (SIGSTOP)");
             tgtd.stop();
-            Thread.sleep(4000);
+            // the hung target is noticed (task abort, then NOP-Out timeout) while fio's requests wait on it
+            rig.awaitPathFailureAfter(failures, EVENT);
             LOG.info("resuming tgtd (SIGCONT)");
             tgtd.resume();
-            rig.awaitAllLive(Duration.ofSeconds(20));
-            finish(fio, dir);
+            rig.awaitAllLive(EVENT);
+            rig.awaitCarrying(0, SOME, EVENT);
+            rig.awaitCarrying(1, SOME, EVENT);
+            finish(fio);
         }
     }
 
@@ -182,10 +194,8 @@ class IscsiGatewayTest {
         }
     }
 
-    private static JsonNode finish(Process fio, Path dir) throws Exception {
-        JsonNode job = GatewayRig.finishVerifiedWrites(fio, dir, 120);
-        assertTrue(job.path("read").path("io_bytes").asLong() > 0, "fio verified nothing");
-        LOG.info("fio: worst completion latency {} ms", GatewayRig.worstLatencyMillis(job));
-        return job;
+    private static void finish(FioLoad fio) {
+        JsonNode job = fio.stop();
+        LOG.info("fio: worst completion latency {} ms", FioLoad.worstLatencyMillis(job));
     }
 }
