@@ -26,7 +26,7 @@ final class ConfigReader {
             "offline");
     static final List<String> FAILBACK_MODES = List.of("immediate", "manual");
 
-    private static final List<String> EXPORT_KEYS;
+    static final List<String> EXPORT_KEYS;
     private static final Pattern PATH_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
     private static final int MAX_NAME_BYTES = 4096;
 
