@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from .fio import fio
-from .rig import Rig, wait_ready
+from .rig import Rig, wait_ready, write_results
 
 
 def failover(args):
@@ -55,12 +55,8 @@ def failover(args):
                  "| event | errors | IOPS | worst completion ms | p99.9 ms |", "|---|---|---|---|---|"]
         for ev, r in out.items():
             lines.append(f"| {ev} | {r['errors']} | {r['iops']:.0f} | {r['max'] / 1e3:.1f} | {r['p999'] / 1e3:.1f} |")
-        text = "\n".join(lines) + "\n"
-        print("\n" + text)
-        res = Path(args.results).with_name("failover.md")
-        res.parent.mkdir(parents=True, exist_ok=True)
-        res.write_text(text)
-        print(f"results written to {res} (logs in {work})")
+        write_results(args, "failover.md", lines)
+        print(f"logs in {work}")
     finally:
         rig.close()
 

@@ -118,7 +118,5 @@ def iscsi_report(args, results, tgt, gw_port, work):
                      f"`fio --name=bench --ioengine=nbd --uri=nbd://127.0.0.1:{gw_port}/one --rw={p['rw']} "
                      f"--bs={p['bs']} --iodepth={p['iodepth']} --size={args.size_mib}m --time_based "
                      f"--runtime={args.runtime} --ramp_time=1` (and `/two`)")
-    text = "\n".join(lines) + "\n"
-    print("\n" + text)
-    write_results(args, "iscsi.md", text, summary)
+    write_results(args, "iscsi.md", lines, summary)
     print(f"logs in {work}")

@@ -34,6 +34,4 @@ def jmh(args):
         err = f"{err:.1f}" if isinstance(err, (int, float)) and err == err else "-"
         lines.append(f"| {r['benchmark'].split('.', 3)[-1]} | {params} | {m['score']:.1f} | {err} | "
                      f"{m['scoreUnit']} |")
-    text = "\n".join(lines) + "\n"
-    print("\n" + text)
-    write_results(args, "jmh.md", text)
+    write_results(args, "jmh.md", lines)

@@ -43,8 +43,6 @@ def paths(args):
                               vs_one=iops / one if one else 0)
             lines.append(f"| {t} | {iops:.0f} | {summary[t]['p50']:.0f} | {summary[t]['p99']:.0f} | "
                          f"{summary[t]['vs_one']:.2f} |")
-        text = "\n".join(lines) + "\n"
-        print("\n" + text)
-        write_results(args, "paths.md", text, summary)
+        write_results(args, "paths.md", lines, summary)
     finally:
         rig.close()

@@ -152,7 +152,10 @@ def median_of(runs, key):
     return statistics.median(r[key] for r in runs)
 
 
-def write_results(args, name, text, data=None):
+def write_results(args, name, lines, data=None):
+    """Prints a report and writes it as `name` beside --results (with `data` as JSON of the same name)."""
+    text = "\n".join(lines) + "\n"
+    print("\n" + text)
     out = Path(args.results).with_name(name)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)

@@ -153,8 +153,6 @@ def scale(args):
         for row in rows:
             lines.append(f"\nRSS during the busy run with {row['idle']} idle connections (MiB, evenly spaced "
                          f"samples over {row['duration']}s): {' '.join(map(str, row['rss_timeline_mib']))}")
-        text = "\n".join(lines) + "\n"
-        print("\n" + text)
-        write_results(args, "scale.md", text, rows)
+        write_results(args, "scale.md", lines, rows)
     finally:
         rig.close()
