@@ -2,6 +2,7 @@ package io.mpathnbd.server.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.mpathnbd.core.backend.Drivers;
+import io.mpathnbd.core.export.ExportConfig;
 import io.mpathnbd.core.export.FailbackMode;
 import io.mpathnbd.core.path.AccessState;
 import io.mpathnbd.server.frontend.FrontendLimits;
@@ -28,7 +29,7 @@ final class ConfigReader {
             "offline");
     static final List<String> FAILBACK_MODES = List.of("immediate", "manual");
 
-    private static final List<String> EXPORT_KEYS;
+    static final List<String> EXPORT_KEYS;
     private static final Pattern PATH_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
     private static final int MAX_NAME_BYTES = 4096;
 
@@ -115,7 +116,7 @@ final class ConfigReader {
                     + ") must not exceed reconnect-max (" + Units.format(reconnectMax) + ")");
         }
         String failback = s.choice("failback", base.failback().name().toLowerCase(Locale.ROOT), FAILBACK_MODES);
-        return new ExportSettings(
+        ExportConfig multipath = new ExportConfig(null, null,
                 s.choice("iopolicy", base.ioPolicy(), ExportSettings.IO_POLICIES),
                 s.duration("no-path-timeout", base.noPathTimeout(), Duration.ZERO),
                 s.bool("queue-if-no-path", base.queueIfNoPath()),
@@ -127,6 +128,8 @@ final class ConfigReader {
                 reconnectMax,
                 s.duration("probe-interval", base.probeInterval(), Duration.ofMillis(1)),
                 s.duration("retry-delay", base.retryDelay(), Duration.ZERO),
+                null);
+        return new ExportSettings(multipath,
                 s.duration("io-timeout", base.ioTimeout(), Duration.ofMillis(1)),
                 s.duration("connect-timeout", base.connectTimeout(), Duration.ofMillis(1)),
                 s.integer("connections", base.connections(), 0, 64),

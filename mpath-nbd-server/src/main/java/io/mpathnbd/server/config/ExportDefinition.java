@@ -23,10 +23,7 @@ public record ExportDefinition(
     }
 
     public ExportConfig toExportConfig() {
-        ExportSettings s = settings;
-        return new ExportConfig(name, description, s.ioPolicy(), s.noPathTimeout(), s.queueIfNoPath(),
-                s.maxRetries(), s.fenceDelay(), s.removalDelay(), s.failback(), s.reconnectMin(), s.reconnectMax(),
-                s.probeInterval(), s.retryDelay(), identity);
+        return settings.exportConfig(name, description, identity);
     }
 
     /** Transport options of this export's paths (also for paths added at run time). */

@@ -2,6 +2,7 @@ package io.mpathnbd.server.config;
 
 import io.mpathnbd.core.backend.DriverOptions;
 import io.mpathnbd.core.backend.TransportOptions;
+import io.mpathnbd.core.export.ExportConfig;
 import io.mpathnbd.core.export.FailbackMode;
 import io.mpathnbd.core.policy.IoPolicies;
 import java.time.Duration;
@@ -10,23 +11,19 @@ import java.util.List;
 /**
  * The per-export tunables: the {@code defaults:} section, which every export may override key by key.
  *
+ * <p>The multipath settings live in a core {@link ExportConfig} used as a template (no name, description or
+ * identity: those belong to one export), and the transport settings mirror {@link DriverOptions}; the defaults of
+ * both are theirs, so each default value is written once, in the core.
+ *
+ * @param multipath the export's multipath settings (iopolicy, timeouts, retries, fence, failback, backoff); its
+ *     name, description and expected identity are unused and null
  * @param ioTimeout per request on a path (the driver's request timeout)
  * @param connectTimeout TCP connect plus handshake
  * @param connections connections per path when the backend allows several; 0 = one per event loop
  * @param transport transport-specific settings (the {@code iscsi:} sections); never null
  */
 public record ExportSettings(
-        String ioPolicy,
-        Duration noPathTimeout,
-        boolean queueIfNoPath,
-        int maxRetries,
-        Duration fenceDelay,
-        Duration removalDelay,
-        FailbackMode failback,
-        Duration reconnectMin,
-        Duration reconnectMax,
-        Duration probeInterval,
-        Duration retryDelay,
+        ExportConfig multipath,
         Duration ioTimeout,
         Duration connectTimeout,
         int connections,
@@ -46,32 +43,71 @@ public record ExportSettings(
         }
     }
 
-    /** Settings without transport-specific options. */
-    public ExportSettings(String ioPolicy, Duration noPathTimeout, boolean queueIfNoPath, int maxRetries,
-            Duration fenceDelay, Duration removalDelay, FailbackMode failback, Duration reconnectMin,
-            Duration reconnectMax, Duration probeInterval, Duration retryDelay, Duration ioTimeout,
-            Duration connectTimeout, int connections) {
-        this(ioPolicy, noPathTimeout, queueIfNoPath, maxRetries, fenceDelay, removalDelay, failback, reconnectMin,
-                reconnectMax, probeInterval, retryDelay, ioTimeout, connectTimeout, connections,
-                TransportOptions.EMPTY);
+    /** The core's defaults: {@link ExportConfig#defaults} and {@link DriverOptions#defaults}. */
+    public static ExportSettings defaults() {
+        DriverOptions d = DriverOptions.defaults();
+        return new ExportSettings(ExportConfig.defaults(null), d.requestTimeout(), d.connectTimeout(),
+                d.connections(), d.transport());
     }
 
-    public static ExportSettings defaults() {
-        return new ExportSettings("numa", Duration.ofSeconds(30), false, 8, Duration.ofMillis(50),
-                Duration.ofSeconds(30), FailbackMode.IMMEDIATE, Duration.ofMillis(100), Duration.ofSeconds(10),
-                Duration.ofSeconds(5), Duration.ofMillis(50), Duration.ofSeconds(5), Duration.ofSeconds(5), 0);
+    public String ioPolicy() {
+        return multipath.ioPolicy();
+    }
+
+    public Duration noPathTimeout() {
+        return multipath.noPathTimeout();
+    }
+
+    public boolean queueIfNoPath() {
+        return multipath.queueIfNoPath();
+    }
+
+    public int maxRetries() {
+        return multipath.maxRetries();
+    }
+
+    public Duration fenceDelay() {
+        return multipath.fenceDelay();
+    }
+
+    public Duration removalDelay() {
+        return multipath.removalDelay();
+    }
+
+    public FailbackMode failback() {
+        return multipath.failback();
+    }
+
+    public Duration reconnectMin() {
+        return multipath.reconnectMin();
+    }
+
+    public Duration reconnectMax() {
+        return multipath.reconnectMax();
+    }
+
+    public Duration probeInterval() {
+        return multipath.probeInterval();
+    }
+
+    public Duration retryDelay() {
+        return multipath.retryDelay();
     }
 
     public ExportSettings withIoPolicy(String policy) {
-        return new ExportSettings(policy, noPathTimeout, queueIfNoPath, maxRetries, fenceDelay, removalDelay,
-                failback, reconnectMin, reconnectMax, probeInterval, retryDelay, ioTimeout, connectTimeout,
-                connections, transport);
+        return new ExportSettings(multipath.withIoPolicy(policy), ioTimeout, connectTimeout, connections, transport);
     }
 
     public ExportSettings withTransport(TransportOptions t) {
-        return new ExportSettings(ioPolicy, noPathTimeout, queueIfNoPath, maxRetries, fenceDelay, removalDelay,
-                failback, reconnectMin, reconnectMax, probeInterval, retryDelay, ioTimeout, connectTimeout,
-                connections, t);
+        return new ExportSettings(multipath, ioTimeout, connectTimeout, connections, t);
+    }
+
+    /** The core config of one export with these settings. */
+    public ExportConfig exportConfig(String name, String description, String expectedIdentity) {
+        ExportConfig m = multipath;
+        return new ExportConfig(name, description, m.ioPolicy(), m.noPathTimeout(), m.queueIfNoPath(),
+                m.maxRetries(), m.fenceDelay(), m.removalDelay(), m.failback(), m.reconnectMin(), m.reconnectMax(),
+                m.probeInterval(), m.retryDelay(), expectedIdentity);
     }
 
     /** Driver options for this export's paths. */
