@@ -94,6 +94,10 @@ class CliGatewayTest {
         awaitState(gateway.export("disk0"), "more", PathState.LIVE);
         assertTrue(ok("status", "--admin", admin).out().contains("`- more  "));
 
+        CliRun dup = CliRun.of("path", "add", "--admin", admin, "disk0", fileUri(img));
+        assertEquals(1, dup.exitCode(), dup.toString());
+        assertTrue(dup.err().contains("'" + fileUri(img) + "' is the same backend as path p0"), dup.toString());
+
         r = ok("path", "remove", "--admin", admin, "disk0", "more");
         assertEquals("removed path disk0/more", r.out().strip());
         assertNull(gateway.export("disk0").path("more"));

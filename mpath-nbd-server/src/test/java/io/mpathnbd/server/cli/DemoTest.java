@@ -49,13 +49,13 @@ class DemoTest {
             Path image = dir.resolve("demo").resolve("disk0.img");
             assertEquals(64L << 20, Files.size(image));
 
-            // the commands it printed work
+            // the commands it printed work, the first one pasted at once
+            Tools.Result info = Tools.run(GatewayTestSupport.TOOL_TIMEOUT, "nbdinfo", uri).assertOk();
+            assertTrue(info.stdout().contains("export-size: 67108864"), info.describe());
             GatewayTestSupport.await("both paths live", Duration.ofSeconds(30), () -> {
                 CliRun s = CliRun.of("status", "--admin", adminAt);
                 return s.exitCode() == 0 && s.out().split("  live  ", -1).length == 3;
             });
-            Tools.Result info = Tools.run(GatewayTestSupport.TOOL_TIMEOUT, "nbdinfo", uri).assertOk();
-            assertTrue(info.stdout().contains("export-size: 67108864"), info.describe());
             Tools.run(GatewayTestSupport.TOOL_TIMEOUT, "qemu-io", "-f", "raw", "-c", "write -P 0xab 0 1M",
                     "-c", "read -P 0xab 0 1M", uri).assertOk();
 
