@@ -72,9 +72,10 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         return out;
     }
 
-    private static void write(ChannelHandlerContext ctx, AdminResponse r, boolean keepAlive, boolean head) {
+    static void write(ChannelHandlerContext ctx, AdminResponse r, boolean keepAlive, boolean head) {
         FullHttpResponse resp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, r.status(),
                 head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(r.body()));
+        r.headers().forEach((name, value) -> resp.headers().set(name, value));
         resp.headers().set(HttpHeaderNames.CONTENT_TYPE, r.contentType());
         resp.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, r.body().length);
         resp.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);

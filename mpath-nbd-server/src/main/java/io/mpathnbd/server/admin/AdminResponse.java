@@ -5,11 +5,21 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
-/** One admin API answer: status, content type and body. */
-record AdminResponse(HttpResponseStatus status, String contentType, byte[] body) {
+/** One admin API answer: status, content type, body and any extra headers. */
+record AdminResponse(HttpResponseStatus status, String contentType, byte[] body, Map<String, String> headers) {
     static final ObjectMapper JSON = new ObjectMapper();
     static final String JSON_TYPE = "application/json; charset=utf-8";
+
+    AdminResponse {
+        headers = Map.copyOf(headers);
+    }
+
+    AdminResponse(HttpResponseStatus status, String contentType, byte[] body) {
+        this(status, contentType, body, Map.of());
+    }
 
     static AdminResponse json(HttpResponseStatus status, JsonNode body) {
         try {
@@ -31,5 +41,11 @@ record AdminResponse(HttpResponseStatus status, String contentType, byte[] body)
 
     static AdminResponse text(String contentType, String body) {
         return new AdminResponse(HttpResponseStatus.OK, contentType, body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    AdminResponse withHeader(String name, String value) {
+        Map<String, String> h = new LinkedHashMap<>(headers);
+        h.put(name, value);
+        return new AdminResponse(status, contentType, body, h);
     }
 }
