@@ -63,10 +63,12 @@ public final class Gateway implements AutoCloseable {
     /**
      * Starts everything the config describes. The listeners bind first and the paths connect after, in the background:
      * a client that asks for an export before it has a usable path waits for one (up to {@code attach-wait}), and
-     * I/O is held while no path is live. Throws {@link ConfigException} for a path no transport accepts, and an
-     * exception naming the address when a listener cannot bind (then no path has been contacted).
+     * I/O is held while no path is live. Throws {@link ConfigException} for a path no transport accepts or an
+     * admin API that other machines reach without authentication, and an exception naming the address when a
+     * listener cannot bind (then no path has been contacted).
      */
     public static Gateway start(GatewayConfig config) throws Exception {
+        config.adminAuth().checkExposure(config.admin());
         Gateway g = new Gateway(config, EventLoops.create("mpath", 0, config.busyPoll()));
         try {
             g.createExports();
@@ -143,8 +145,8 @@ public final class Gateway implements AutoCloseable {
                 exportList.stream().map(Export::name).toList(),
                 new HostPort(config.admin().host(), adminAddress.getPort()), describe(auth));
         if (!auth.tokenRequired() && !adminAddress.getAddress().isLoopbackAddress()) {
-            LOG.warn("the admin API listens on {}, reachable from other machines, without authentication:"
-                    + " whoever reaches it can fail, add and remove paths", config.admin());
+            LOG.warn("the admin API listens on {}, reachable from other machines, without authentication"
+                    + " (admin-auth open: all): whoever reaches it can fail, add and remove paths", config.admin());
         }
     }
 

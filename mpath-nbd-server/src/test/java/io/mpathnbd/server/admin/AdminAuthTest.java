@@ -8,6 +8,7 @@ import static io.mpathnbd.server.GatewayTestSupport.image;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -17,13 +18,13 @@ import io.mpathnbd.core.path.PathState;
 import io.mpathnbd.server.Gateway;
 import io.mpathnbd.server.GatewayTestSupport;
 import io.mpathnbd.server.LogCapture;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
+import io.mpathnbd.server.config.ConfigException;
+import io.mpathnbd.server.config.GatewayConfig;
+import io.mpathnbd.testing.peers.FreePort;
+import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -40,7 +41,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The admin API with {@code admin-auth}, on a real gateway over two file: paths, over real HTTP: without the
  * token, with a wrong one and with the right one, for reads and changes; the {@code open} levels; a refused request
  * changes nothing, learns nothing (not even whether an export exists) and has its body left unread; the token
- * reaches no log line, answer or metric.
+ * reaches no log line, answer or metric; and the gateway refuses to start an unauthenticated admin API off loopback.
  */
 class AdminAuthTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -210,23 +211,11 @@ class AdminAuthTest {
     void aRefusedRequestsBodyIsNotWaitedFor() throws Exception {
         String head = "POST /api/exports/disk0/paths HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                 + "Content-Length: 1000\r\n\r\n{\"uri\": ";
-        String answer = raw(gateway, head);
+        String answer = RawHttp.exchange(gateway, head);
         assertTrue(answer.startsWith("HTTP/1.1 401 Unauthorized\r\n"), answer);
         assertTrue(answer.toLowerCase().contains("\r\nconnection: close\r\n"), answer);
         assertTrue(answer.contains(NEEDS_TOKEN), answer);
         assertUnchanged(gateway);
-    }
-
-    /** Sends {@code request} as is and reads the answer until the server closes, for at most 5 s. */
-    static String raw(Gateway g, String request) throws IOException {
-        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), g.adminAddress().getPort())) {
-            s.setSoTimeout(5000);
-            OutputStream out = s.getOutputStream();
-            out.write(request.getBytes(StandardCharsets.ISO_8859_1));
-            out.flush();
-            InputStream in = s.getInputStream();
-            return new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
-        }
     }
 
     @Test
@@ -306,6 +295,24 @@ class AdminAuthTest {
     }
 
     @Test
+    void anUnauthenticatedAdminApiOffLoopbackIsRefusedBeforeAnythingListens() throws Exception {
+        int nbd = FreePort.next();
+        String exports = "exports:\n  - name: disk0\n    paths: [" + fileUri(img) + "]\n";
+        for (String admin : List.of("0.0.0.0:0", "\"[::]:0\"")) {
+            ConfigException e = assertThrows(ConfigException.class, () -> Gateway.start(GatewayConfig.parse(
+                    "listen: 127.0.0.1:" + nbd + "\nadmin: " + admin + "\n" + exports)));
+            String shownAdmin = admin.replace("\"", "");
+            assertEquals("admin: " + shownAdmin + " can be reached from other machines, and the admin API has no"
+                    + " authentication (whoever reaches it could fail, add and remove paths). Give it a token:"
+                    + " admin-auth: {token-file: FILE} in the config file, or serve --admin-token-file FILE, with a"
+                    + " FILE made by `head -c 32 /dev/urandom | base64 > FILE`; or listen on 127.0.0.1; or, where a"
+                    + " network you control guards the port, say admin-auth: {open: all}", e.getMessage());
+            assertThrows(ConnectException.class, () -> new Socket(InetAddress.getLoopbackAddress(), nbd).close(),
+                    "nothing listens after the refusal");
+        }
+    }
+
+    @Test
     void offLoopbackTheGatewayStartsWithATokenOrAnExplicitOpenAll() throws Exception {
         try (Gateway g = GatewayTestSupport.twoPathGatewayWith(alias(img, "any-token.img"),
                 "admin: 0.0.0.0:0\nadmin-auth:\n  token-file: " + tokenFile + "\n")) {
@@ -317,7 +324,7 @@ class AdminAuthTest {
                 "admin: 0.0.0.0:0\nadmin-auth:\n  open: all\n")) {
             assertEquals(200, http(g, "GET", "/api/exports", null).statusCode());
             assertTrue(LOGS.lines().stream().anyMatch(l -> l.startsWith("WARN") && l.contains(
-                    "reachable from other machines, without authentication")), LOGS.lines()
+                    "reachable from other machines, without authentication (admin-auth open: all)")), LOGS.lines()
                     .toString());
         }
     }
