@@ -1,7 +1,9 @@
 package io.mpathnbd.server.admin;
 
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.nio.charset.StandardCharsets;
@@ -10,7 +12,10 @@ import java.util.Map;
 
 /** One admin API answer: status, content type, body and any extra headers. */
 record AdminResponse(HttpResponseStatus status, String contentType, byte[] body, Map<String, String> headers) {
-    static final ObjectMapper JSON = new ObjectMapper();
+    /** Reads request bodies strictly: a field given twice is an error, not a guess at which one was meant. */
+    static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .build();
     static final String JSON_TYPE = "application/json; charset=utf-8";
 
     AdminResponse {

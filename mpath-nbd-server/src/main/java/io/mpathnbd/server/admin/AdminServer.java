@@ -7,7 +7,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
-import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.net.InetSocketAddress;
@@ -48,7 +47,7 @@ public final class AdminServer implements AutoCloseable {
                         p.addLast(new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS));
                         p.addLast(new HttpServerCodec(4096, 8192, 8192));
                         p.addLast(new AuthHandler(access));
-                        p.addLast(new HttpObjectAggregator(MAX_BODY));
+                        p.addLast(new BodyLimit(MAX_BODY));
                         p.addLast(new AdminHandler(api));
                     }
                 })

@@ -8,7 +8,6 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.util.ReferenceCountUtil;
 import java.util.List;
 
@@ -51,7 +50,7 @@ final class AuthHandler extends ChannelInboundHandlerAdapter {
     /** The path as the router decodes it, or null when it cannot be decoded (the router then answers 400). */
     private static List<String> segments(String uri) {
         try {
-            return AdminHandler.segments(new QueryStringDecoder(uri).path());
+            return AdminHandler.segments(uri);
         } catch (IllegalArgumentException e) {
             return null;
         }
