@@ -7,6 +7,11 @@
 #   MPATH_ADMIN    --admin HOST:PORT   (the image sets 0.0.0.0:9810; empty = the file's or the built-in default)
 #   MPATH_EXPORTS  one or more NAME=URI[,URI...] separated by ';' or newlines (added to the file's exports)
 #   MPATH_IOPOLICY --iopolicy of the MPATH_EXPORTS exports
+#   MPATH_ADMIN_TOKEN_FILE  --admin-token-file: a file holding the admin API's bearer token (a mounted secret)
+#   MPATH_ADMIN_TOKEN       the token itself, written to /run/mpath-nbd/admin.token
+#                  Neither: the YAML file's own admin-auth section decides if it has one; else a token is generated
+#                  once per container in /run/mpath-nbd/admin.token (docker exec CONTAINER cat that file). The admin
+#                  API listens on 0.0.0.0 here, and the gateway refuses that without authentication.
 #   JAVA_OPTS      extra JVM options
 # Flags given after `serve` are passed on too, e.g. `docker run IMAGE serve --export disk0=nbd://a:10809/d`.
 set -euo pipefail
@@ -39,10 +44,31 @@ while IFS= read -r spec; do
   exports=$((exports + 1))
 done <<<"$(printf '%s\n' "${MPATH_EXPORTS:-}" | tr ';' '\n')"
 [ -n "${MPATH_IOPOLICY:-}" ] && args+=(--iopolicy "$MPATH_IOPOLICY")
+
 if [ -z "$config" ] && [ "$exports" -eq 0 ] && [ $# -eq 0 ]; then
   echo "mpath-nbd-entrypoint: nothing to serve: set MPATH_EXPORTS (e.g. disk0=nbd://nbd-a:10809/disk0,nbd://nbd-b:10809/disk0)" >&2
   echo "mpath-nbd-entrypoint: or mount a YAML file at /etc/mpath-nbd/config.yaml (or set MPATH_CONFIG)" >&2
   exit 2
+fi
+
+token_file=/run/mpath-nbd/admin.token
+if [ -n "${MPATH_ADMIN_TOKEN_FILE:-}" ]; then
+  if [ -n "${MPATH_ADMIN_TOKEN:-}" ]; then
+    echo "mpath-nbd-entrypoint: set MPATH_ADMIN_TOKEN or MPATH_ADMIN_TOKEN_FILE, not both" >&2
+    exit 2
+  fi
+  args+=(--admin-token-file "$MPATH_ADMIN_TOKEN_FILE")
+elif [ -n "${MPATH_ADMIN_TOKEN:-}" ]; then
+  (umask 077 && printf '%s\n' "$MPATH_ADMIN_TOKEN" >"$token_file")
+  args+=(--admin-token-file "$token_file")
+elif [ -n "$config" ] && grep -q '^admin-auth:' "$config"; then
+  : # the operator's own admin-auth section (a token file, or open: all)
+else
+  if [ ! -s "$token_file" ]; then
+    (umask 077 && head -c 32 /dev/urandom | base64 >"$token_file")
+    echo "mpath-nbd-entrypoint: generated an admin API token in $token_file (read it with: docker exec CONTAINER cat $token_file)" >&2
+  fi
+  args+=(--admin-token-file "$token_file")
 fi
 
 echo "mpath-nbd-entrypoint: mpath-nbd ${args[*]} $*" >&2

@@ -9,6 +9,7 @@ import io.mpathnbd.core.path.AccessState;
 import io.mpathnbd.core.path.Path;
 import io.mpathnbd.core.path.PathConfig;
 import io.mpathnbd.server.admin.AdminServer;
+import io.mpathnbd.server.config.AdminAuth;
 import io.mpathnbd.server.config.ConfigException;
 import io.mpathnbd.server.config.ExportDefinition;
 import io.mpathnbd.server.config.GatewayConfig;
@@ -62,10 +63,12 @@ public final class Gateway implements AutoCloseable {
     /**
      * Starts everything the config describes. The listeners bind first and the paths connect after, in the background:
      * a client that asks for an export before it has a usable path waits for one (up to {@code attach-wait}), and
-     * I/O is held while no path is live. Throws {@link ConfigException} for a path no transport accepts, and an
-     * exception naming the address when a listener cannot bind (then no path has been contacted).
+     * I/O is held while no path is live. Throws {@link ConfigException} for a path no transport accepts or an
+     * admin API that other machines reach without authentication, and an exception naming the address when a
+     * listener cannot bind (then no path has been contacted).
      */
     public static Gateway start(GatewayConfig config) throws Exception {
+        config.adminAuth().checkExposure(config.admin());
         Gateway g = new Gateway(config, EventLoops.create("mpath", 0, config.busyPoll()));
         try {
             g.createExports();
@@ -136,14 +139,27 @@ public final class Gateway implements AutoCloseable {
         nbdAddress = bind("NBD", config.listen(), frontend.bind(config.listen().host(), config.listen().port()));
         admin = new AdminServer(this, loops);
         adminAddress = bind("admin API", config.admin(), admin.bind(config.admin().host(), config.admin().port()));
-        LOG.info("serving NBD on {} ({} export(s): {}); admin API on http://{} (metrics at /metrics)",
+        AdminAuth auth = config.adminAuth();
+        LOG.info("serving NBD on {} ({} export(s): {}); admin API on http://{} (metrics at /metrics), {}",
                 new HostPort(config.listen().host(), nbdAddress.getPort()), exportList.size(),
                 exportList.stream().map(Export::name).toList(),
-                new HostPort(config.admin().host(), adminAddress.getPort()));
-        if (!adminAddress.getAddress().isLoopbackAddress()) {
-            LOG.warn("the admin API listens on {}, reachable from other machines: it has no authentication and can"
-                    + " fail, add and remove paths", config.admin());
+                new HostPort(config.admin().host(), adminAddress.getPort()), describe(auth));
+        if (!auth.tokenRequired() && !adminAddress.getAddress().isLoopbackAddress()) {
+            LOG.warn("the admin API listens on {}, reachable from other machines, without authentication"
+                    + " (admin-auth open: all): whoever reaches it can fail, add and remove paths", config.admin());
         }
+    }
+
+    private static String describe(AdminAuth auth) {
+        if (!auth.tokenRequired()) {
+            return "no authentication";
+        }
+        return switch (auth.open()) {
+            case NONE -> "bearer token required";
+            case HEALTH -> "bearer token required except for /health";
+            case READS -> "bearer token required for changes (reads open)";
+            case ALL -> throw new IllegalStateException("a token with open: all");
+        };
     }
 
     private static InetSocketAddress bind(String what, HostPort at, CompletableFuture<InetSocketAddress> f)

@@ -14,6 +14,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.function.BooleanSupplier;
 
 /** Starting real gateways over file: paths, and talking to them, for the process tests. */
@@ -61,6 +62,30 @@ public final class GatewayTestSupport {
         GatewayConfig c = GatewayConfig.inline("127.0.0.1:0", "127.0.0.1:0", List.of("disk0=" + uri + "," + second),
                 iopolicy);
         Gateway g = Gateway.start(c);
+        try {
+            awaitReady(g.export("disk0"));
+            awaitState(g.export("disk0"), "p0", PathState.LIVE);
+            awaitState(g.export("disk0"), "p1", PathState.LIVE);
+        } catch (Throwable t) {
+            g.close();
+            throw t;
+        }
+        return g;
+    }
+
+    /**
+     * Like {@link #twoPathGateway}, from a YAML config whose top level starts with {@code topLevel} (e.g. an
+     * {@code admin-auth:} section, or {@code admin:} to override the loopback one).
+     */
+    public static Gateway twoPathGatewayWith(java.nio.file.Path image, String topLevel) throws Exception {
+        boolean admin = java.util.regex.Pattern.compile("(?m)^admin:").matcher(topLevel).find();
+        String yaml = topLevel
+                + (admin ? "" : "admin: 127.0.0.1:0\n")
+                + "listen: 127.0.0.1:0\n"
+                + "exports:\n  - name: disk0\n    paths:\n"
+                + "      - " + fileUri(image) + "\n"
+                + "      - " + fileUri(alias(image, image.getFileName() + "-b")) + "\n";
+        Gateway g = Gateway.start(GatewayConfig.parse(yaml));
         try {
             awaitReady(g.export("disk0"));
             awaitState(g.export("disk0"), "p0", PathState.LIVE);
@@ -125,8 +150,15 @@ public final class GatewayTestSupport {
 
     /** One HTTP request to a gateway's admin API. */
     public static HttpResponse<String> http(Gateway g, String method, String path, String body) throws Exception {
+        return http(g, method, path, body, Map.of());
+    }
+
+    /** One HTTP request to a gateway's admin API with these headers, e.g. Authorization or Content-Type. */
+    public static HttpResponse<String> http(Gateway g, String method, String path, String body,
+            Map<String, String> headers) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://" + adminAddress(g) + path))
                 .timeout(Duration.ofSeconds(30));
+        headers.forEach(b::header);
         b.method(method, body == null ? HttpRequest.BodyPublishers.noBody()
                 : HttpRequest.BodyPublishers.ofString(body));
         return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());

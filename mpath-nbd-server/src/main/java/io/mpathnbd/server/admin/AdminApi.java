@@ -1,5 +1,6 @@
 package io.mpathnbd.server.admin;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -12,6 +13,9 @@ import io.mpathnbd.server.config.ConfigException;
 import io.mpathnbd.server.config.ExportSettings;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
@@ -21,8 +25,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The admin API's routes and operations, independent of HTTP plumbing. Every answer is JSON (except /metrics);
- * unknown export or path -> 404, bad input -> 400, each as {@code {"error": "..."}}.
+ * The admin API's routes and operations, independent of HTTP plumbing (and of authentication, which
+ * {@link AdminAccess} decides before a request gets here). Every answer is JSON (except /metrics); unknown export or
+ * path -> 404, bad input -> 400, a body that is not JSON -> 415, each as {@code {"error": "..."}}, and nothing
+ * changes.
  */
 final class AdminApi {
     private static final Logger LOG = LoggerFactory.getLogger(AdminApi.class);
@@ -36,13 +42,11 @@ final class AdminApi {
         this.gateway = gateway;
     }
 
-    /**
-     * @param segments the decoded path segments ("api", "exports", NAME, ...)
-     * @param who the caller's address, for the operator log
-     */
-    CompletableFuture<AdminResponse> handle(HttpMethod method, List<String> segments, byte[] body, String who) {
+    CompletableFuture<AdminResponse> handle(AdminRequest req) {
+        HttpMethod method = req.method();
+        List<String> segments = req.segments();
         try {
-            return route(method, segments, body, who);
+            return route(req);
         } catch (ApiError e) {
             return done(AdminResponse.error(e.status, e.getMessage()));
         } catch (ConfigException | IllegalArgumentException e) {
@@ -55,7 +59,10 @@ final class AdminApi {
         }
     }
 
-    private CompletableFuture<AdminResponse> route(HttpMethod method, List<String> s, byte[] body, String who) {
+    private CompletableFuture<AdminResponse> route(AdminRequest req) {
+        HttpMethod method = req.method();
+        List<String> s = req.segments();
+        String who = req.who();
         int n = s.size();
         if (n == 0) {
             allow(method, HttpMethod.GET);
@@ -87,7 +94,7 @@ final class AdminApi {
             }
             if (n == 4 && s.get(3).equals("iopolicy")) {
                 allow(method, HttpMethod.PUT, HttpMethod.GET);
-                return done(method.equals(HttpMethod.GET) ? iopolicyView(export) : setIoPolicy(export, body, who));
+                return done(method.equals(HttpMethod.GET) ? iopolicyView(export) : setIoPolicy(export, req));
             }
             if (n == 4 && s.get(3).equals("paths")) {
                 allow(method, HttpMethod.POST, HttpMethod.GET);
@@ -96,23 +103,28 @@ final class AdminApi {
                     export.paths().forEach(p -> all.add(ExportJson.path(p)));
                     return done(AdminResponse.ok(all));
                 }
-                return done(addPath(export, body, who));
+                return done(addPath(export, req));
             }
             if (n >= 5 && s.get(3).equals("paths")) {
                 Path path = path(export, s.get(4));
                 if (n == 5) {
                     allow(method, HttpMethod.GET, HttpMethod.DELETE);
-                    return method.equals(HttpMethod.GET) ? done(AdminResponse.ok(ExportJson.path(path)))
-                            : removePath(export, path, who);
+                    if (method.equals(HttpMethod.GET)) {
+                        return done(AdminResponse.ok(ExportJson.path(path)));
+                    }
+                    noBody(req);
+                    return removePath(export, path, who);
                 }
                 if (n == 6 && s.get(5).equals("fail")) {
                     allow(method, HttpMethod.POST);
+                    noBody(req);
                     LOG.info("admin ({}): operator fails path {}/{} ({})", who, export.name(), path.id(), path.uri());
                     export.failPath(path.id());
                     return done(AdminResponse.ok(ExportJson.path(path)));
                 }
                 if (n == 6 && s.get(5).equals("reinstate")) {
                     allow(method, HttpMethod.POST);
+                    noBody(req);
                     LOG.info("admin ({}): operator reinstates path {}/{} ({})", who, export.name(), path.id(),
                             path.uri());
                     export.reinstatePath(path.id());
@@ -154,8 +166,8 @@ final class AdminApi {
                 + " (allowed: " + sb + ")");
     }
 
-    private AdminResponse setIoPolicy(Export export, byte[] body, String who) {
-        ObjectNode req = object(body, List.of("iopolicy"));
+    private AdminResponse setIoPolicy(Export export, AdminRequest request) {
+        ObjectNode req = object(request, List.of("iopolicy"));
         String policy = text(req, "iopolicy", true);
         if (!ExportSettings.IO_POLICIES.contains(policy)) {
             throw new ApiError(HttpResponseStatus.BAD_REQUEST, "unknown iopolicy '" + policy + "' (supported: "
@@ -163,8 +175,8 @@ final class AdminApi {
         }
         String before = export.ioPolicy();
         export.ioPolicy(policy);
-        LOG.info("admin ({}): operator sets iopolicy of export '{}' from {} to {}", who, export.name(), before,
-                export.ioPolicy());
+        LOG.info("admin ({}): operator sets iopolicy of export '{}' from {} to {}", request.who(), export.name(),
+                before, export.ioPolicy());
         return iopolicyView(export);
     }
 
@@ -175,12 +187,12 @@ final class AdminApi {
         return AdminResponse.ok(n);
     }
 
-    private AdminResponse addPath(Export export, byte[] body, String who) {
-        ObjectNode req = object(body, List.of("uri", "id"));
+    private AdminResponse addPath(Export export, AdminRequest request) {
+        ObjectNode req = object(request, List.of("uri", "id"));
         String uri = text(req, "uri", true);
         String id = text(req, "id", false);
         Path p = gateway.addPath(export, uri, id);
-        LOG.info("admin ({}): operator adds path {}/{} ({})", who, export.name(), p.id(), p.uri());
+        LOG.info("admin ({}): operator adds path {}/{} ({})", request.who(), export.name(), p.id(), p.uri());
         return AdminResponse.json(HttpResponseStatus.CREATED, ExportJson.path(p));
     }
 
@@ -237,14 +249,49 @@ final class AdminApi {
         return AdminResponse.ok(n);
     }
 
-    private static ObjectNode object(byte[] body, List<String> fields) {
+    /** An action that takes no body refuses one: what it asked for (an option?) would be silently dropped. */
+    private static void noBody(AdminRequest req) {
+        if (req.hasBody()) {
+            throw new ApiError(HttpResponseStatus.BAD_REQUEST, req.method().name() + " /"
+                    + String.join("/", req.segments()) + " takes no body");
+        }
+    }
+
+    /**
+     * The body must be JSON: a request that says it sends something else (a form, as {@code curl -d} does) is
+     * refused rather than guessed at; one without a Content-Type is read as JSON.
+     */
+    private static void jsonContentType(String contentType) {
+        if (contentType == null) {
+            return;
+        }
+        CharSequence type = HttpUtil.getMimeType(contentType);
+        String mime = type == null ? "" : type.toString().trim();
+        if (!mime.equalsIgnoreCase("application/json")) {
+            throw new ApiError(HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE, "Content-Type '" + contentType
+                    + "' is not JSON: send Content-Type: application/json");
+        }
+        Charset charset = HttpUtil.getCharset(contentType, StandardCharsets.UTF_8);
+        if (!charset.equals(StandardCharsets.UTF_8)) {
+            throw new ApiError(HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE, "charset " + charset.name()
+                    + " is not supported: JSON is UTF-8");
+        }
+    }
+
+    private static ObjectNode object(AdminRequest req, List<String> fields) {
+        byte[] body = req.body();
         if (body == null || body.length == 0) {
             throw new ApiError(HttpResponseStatus.BAD_REQUEST, "missing JSON body (expected an object with "
                     + String.join(", ", fields) + ")");
         }
+        jsonContentType(req.contentType());
         JsonNode n;
-        try {
-            n = AdminResponse.JSON.readTree(body);
+        try (JsonParser p = AdminResponse.JSON.createParser(body)) {
+            n = AdminResponse.JSON.readTree(p);
+            // a second value after the first would be dropped unseen
+            if (n != null && p.nextToken() != null) {
+                throw new ApiError(HttpResponseStatus.BAD_REQUEST, "malformed JSON: more data after the object");
+            }
         } catch (JsonProcessingException e) {
             throw new ApiError(HttpResponseStatus.BAD_REQUEST, "malformed JSON: " + e.getOriginalMessage());
         } catch (java.io.IOException e) {

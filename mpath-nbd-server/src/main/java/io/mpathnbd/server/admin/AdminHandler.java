@@ -41,7 +41,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
         List<String> segments;
         try {
-            segments = segments(new QueryStringDecoder(req.uri()).path());
+            segments = segments(req.uri());
         } catch (IllegalArgumentException e) {
             write(ctx, AdminResponse.error(HttpResponseStatus.BAD_REQUEST, "malformed request path: "
                     + e.getMessage()), keepAlive, false);
@@ -50,7 +50,9 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         byte[] body = ByteBufUtil.getBytes(req.content());
         HttpMethod method = req.method();
         boolean head = method.equals(HttpMethod.HEAD);
-        api.handle(head ? HttpMethod.GET : method, segments, body, String.valueOf(ctx.channel().remoteAddress()))
+        api.handle(new AdminRequest(head ? HttpMethod.GET : method, segments,
+                        req.headers().get(HttpHeaderNames.CONTENT_TYPE), body,
+                        String.valueOf(ctx.channel().remoteAddress())))
                 .whenComplete((r, err) -> {
                     AdminResponse answer = err == null ? r : AdminResponse.error(
                             HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error: " + err);
@@ -62,9 +64,15 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 });
     }
 
-    static List<String> segments(String path) {
+    /**
+     * The path of a request URI as segments, each percent-decoded once after splitting: an encoded '/' stays inside
+     * its segment, and "%2530" is the id "%30", not "0".
+     *
+     * @throws IllegalArgumentException for a malformed escape
+     */
+    static List<String> segments(String uri) {
         List<String> out = new ArrayList<>();
-        for (String s : path.split("/")) {
+        for (String s : new QueryStringDecoder(uri).rawPath().split("/")) {
             if (!s.isEmpty()) {
                 out.add(QueryStringDecoder.decodeComponent(s));
             }
@@ -72,9 +80,10 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         return out;
     }
 
-    private static void write(ChannelHandlerContext ctx, AdminResponse r, boolean keepAlive, boolean head) {
+    static void write(ChannelHandlerContext ctx, AdminResponse r, boolean keepAlive, boolean head) {
         FullHttpResponse resp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, r.status(),
                 head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(r.body()));
+        r.headers().forEach((name, value) -> resp.headers().set(name, value));
         resp.headers().set(HttpHeaderNames.CONTENT_TYPE, r.contentType());
         resp.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, r.body().length);
         resp.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);

@@ -7,25 +7,29 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
-import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.net.InetSocketAddress;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-/** The admin API's HTTP listener (loopback by default): small requests, JSON answers, /metrics, /health. */
+/**
+ * The admin API's HTTP listener (loopback by default): small requests, JSON answers, /metrics, /health; the bearer
+ * token checked on each request head when admin-auth asks for one.
+ */
 public final class AdminServer implements AutoCloseable {
     /** Largest request body accepted; admin requests are a few bytes of JSON. */
     static final int MAX_BODY = 64 * 1024;
     private static final int IDLE_SECONDS = 60;
 
     private final AdminApi api;
+    private final AdminAccess access;
     private final EventLoops loops;
     private volatile Channel channel;
 
     public AdminServer(Gateway gateway, EventLoops loops) {
         this.api = new AdminApi(gateway);
+        this.access = new AdminAccess(gateway.config().adminAuth(), gateway.metrics().registry());
         this.loops = loops;
     }
 
@@ -42,7 +46,8 @@ public final class AdminServer implements AutoCloseable {
                         ChannelPipeline p = ch.pipeline();
                         p.addLast(new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS));
                         p.addLast(new HttpServerCodec(4096, 8192, 8192));
-                        p.addLast(new HttpObjectAggregator(MAX_BODY));
+                        p.addLast(new AuthHandler(access));
+                        p.addLast(new BodyLimit(MAX_BODY));
                         p.addLast(new AdminHandler(api));
                     }
                 })

@@ -16,7 +16,10 @@ import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
-/** A small client of the gateway's admin API for the CLI commands. Errors become {@link CliException}s. */
+/**
+ * A small client of the gateway's admin API for the CLI commands, sending the bearer token when it has one. Errors
+ * become {@link CliException}s; none of them shows the token.
+ */
 final class AdminClient {
     static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(3);
@@ -25,8 +28,12 @@ final class AdminClient {
     private final String address;
     private final String base;
     private final HttpClient http;
+    private final String authorization;
+    /** Where the token came from (a file, or the variable), for messages; null without a token. */
+    private final String tokenSource;
 
-    AdminClient(String address) {
+    /** @param token null: send none */
+    AdminClient(String address, byte[] token, String tokenSource) {
         HostPort hp;
         try {
             hp = HostPort.parse("--admin", address);
@@ -37,6 +44,8 @@ final class AdminClient {
         this.address = hp.toString();
         this.base = "http://" + new HostPort(host, hp.port());
         this.http = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).build();
+        this.authorization = token == null ? null : "Bearer " + new String(token, StandardCharsets.US_ASCII);
+        this.tokenSource = tokenSource;
     }
 
     JsonNode get(String... segments) {
@@ -62,12 +71,15 @@ final class AdminClient {
         }
         HttpRequest.BodyPublisher publisher = body == null ? HttpRequest.BodyPublishers.noBody()
                 : HttpRequest.BodyPublishers.ofString(body.toString());
-        HttpRequest req = HttpRequest.newBuilder(URI.create(base + path))
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path))
                 .timeout(REQUEST_TIMEOUT)
                 .header("Content-Type", "application/json")
                 .header("Accept", "application/json")
-                .method(method, publisher)
-                .build();
+                .method(method, publisher);
+        if (authorization != null) {
+            b.header("Authorization", authorization);
+        }
+        HttpRequest req = b.build();
         HttpResponse<String> resp;
         try {
             resp = http.send(req, HttpResponse.BodyHandlers.ofString());
@@ -85,6 +97,13 @@ final class AdminClient {
             throw new CliException("interrupted", e);
         }
         JsonNode answer = parse(resp.body());
+        if (resp.statusCode() == 401) {
+            throw new CliException(tokenSource == null
+                    ? "the admin API at " + address + " needs its token: give --admin-token-file FILE (the"
+                            + " gateway's admin-auth token-file) or set " + AdminOption.TOKEN_ENV
+                    : "the admin API at " + address + " refused the token from " + tokenSource
+                            + ": it is not the gateway's admin token");
+        }
         if (resp.statusCode() >= 400) {
             String msg = answer != null && answer.hasNonNull("error") ? answer.get("error").asText()
                     : "HTTP " + resp.statusCode();

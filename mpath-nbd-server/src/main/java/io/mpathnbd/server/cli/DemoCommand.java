@@ -31,6 +31,8 @@ import picocli.CommandLine.Spec;
 final class DemoCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(DemoCommand.class);
     private static final long READY_WAIT_SECONDS = 30;
+    /** A demo serves this machine only unless told otherwise: its disk is anyone's who reaches the port. */
+    static final String DEFAULT_LISTEN = "127.0.0.1:10809";
 
     @Option(names = "--dir", paramLabel = "DIR", defaultValue = "mpath-demo",
             description = "Where the image lives (default: ./${DEFAULT-VALUE}); an existing image is reused.")
@@ -40,8 +42,9 @@ final class DemoCommand implements Callable<Integer> {
             description = "Size of a new image (default: ${DEFAULT-VALUE}).")
     String size;
 
-    @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = GatewayConfig.DEFAULT_LISTEN,
-            description = "Gateway NBD address (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = DEFAULT_LISTEN,
+            description = "Gateway NBD address (default: ${DEFAULT-VALUE}; 0.0.0.0:10809 serves other machines "
+                    + "too).")
     String listen;
 
     @Option(names = "--admin", paramLabel = "HOST:PORT", defaultValue = GatewayConfig.DEFAULT_ADMIN,

@@ -1,6 +1,7 @@
 package io.mpathnbd.server.cli;
 
 import io.mpathnbd.server.Gateway;
+import io.mpathnbd.server.config.AdminAuth;
 import io.mpathnbd.server.config.GatewayConfig;
 import java.nio.file.Path;
 import java.util.List;
@@ -32,6 +33,11 @@ final class ServeCommand implements Callable<Integer> {
             description = "Admin API listen address (default: " + GatewayConfig.DEFAULT_ADMIN + ").")
     String admin;
 
+    @Option(names = "--admin-token-file", paramLabel = "FILE",
+            description = "File holding the admin API's bearer token: requests without it are refused (overrides "
+                    + "admin-auth.token-file; make one with: " + AdminAuth.HOW_TO_MAKE + ").")
+    String adminTokenFile;
+
     @Option(names = "--export", paramLabel = "NAME=URI[,URI...]",
             description = "An export and its paths (repeatable). URIs: nbd://HOST:PORT/EXPORT, file:/PATH.")
     List<String> exports;
@@ -50,9 +56,11 @@ final class ServeCommand implements Callable<Integer> {
     /** The configuration these flags describe; {@code ConfigException} if it is wrong. */
     GatewayConfig buildConfig() {
         if (config == null) {
-            return GatewayConfig.inline(listen, admin, exports, iopolicy).withBusyPoll(busyPoll);
+            return GatewayConfig.inline(listen, admin, exports, iopolicy).withBusyPoll(busyPoll)
+                    .withAdminTokenFile(adminTokenFile);
         }
-        return GatewayConfig.load(config).withInline(listen, admin, exports, iopolicy).withBusyPoll(busyPoll);
+        return GatewayConfig.load(config).withInline(listen, admin, exports, iopolicy).withBusyPoll(busyPoll)
+                .withAdminTokenFile(adminTokenFile);
     }
 
     @Override

@@ -3,10 +3,6 @@ package io.mpathnbd.server.config;
 import io.mpathnbd.core.backend.TransportOptions;
 import io.mpathnbd.iscsi.backend.IscsiNames;
 import io.mpathnbd.iscsi.backend.IscsiOptions;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
@@ -90,7 +86,7 @@ final class IscsiSection {
             v = s.string(key, null);
         } else if (s.has(fileKey)) {
             where = s.where(fileKey);
-            v = readSecretFile(where, s.string(fileKey, null));
+            v = SecretFile.read(where, s.string(fileKey, null));
         } else {
             return fallback;
         }
@@ -102,21 +98,6 @@ final class IscsiSection {
                     + " characters without control characters");
         }
         return v;
-    }
-
-    /** The file's content without the trailing line break editors add. */
-    private static String readSecretFile(String where, String file) {
-        String text;
-        try {
-            text = Files.readString(Path.of(file));
-        } catch (NoSuchFileException e) {
-            throw new ConfigException(where + ": cannot read " + file + ": no such file");
-        } catch (IOException | RuntimeException e) {
-            throw new ConfigException(where + ": cannot read " + file + ": " + e.getClass().getSimpleName()
-                    + (e.getMessage() == null ? "" : ": " + e.getMessage()));
-        }
-        return text.endsWith("\r\n") ? text.substring(0, text.length() - 2)
-                : text.endsWith("\n") ? text.substring(0, text.length() - 1) : text;
     }
 
     private static TransportOptions duration(Section s, String key, String option, Duration min, TransportOptions t) {

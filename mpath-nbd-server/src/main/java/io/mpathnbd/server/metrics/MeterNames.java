@@ -27,6 +27,8 @@ public final class MeterNames {
     public static final String CLIENT_CONNECTIONS = "mpath.client.connections.accepted";
     public static final String CLIENT_PROTOCOL_ERRORS = "mpath.client.protocol.errors";
 
+    public static final String ADMIN_UNAUTHORIZED = "mpath.admin.unauthorized";
+
     private MeterNames() {
     }
 }

@@ -27,13 +27,18 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The admin API against a real gateway with two file: paths. */
+/**
+ * The admin API against a real gateway with two file: paths, and bad input of every kind (malformed or non-JSON
+ * bodies, unknown or repeated fields, bodies where none belong, oversized bodies, odd characters in path ids):
+ * each a clear 4xx with a JSON error, and nothing changed.
+ */
 class AdminApiTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -215,11 +220,145 @@ class AdminApiTest {
                 "nothing changed");
     }
 
+    /** Paths p0 and p1, both live, iopolicy numa: what bad input must leave as it was. */
+    private static void assertNothingChanged() throws Exception {
+        Export e = gateway.export("disk0");
+        assertEquals(List.of("p0", "p1"), ids(ok("GET", "/api/exports/disk0", null).get("paths")));
+        assertEquals(PathState.LIVE, e.path("p0").state());
+        assertEquals(PathState.LIVE, e.path("p1").state());
+        assertEquals("numa", e.ioPolicy());
+    }
+
+    private static HttpResponse<String> typed(String method, String path, String body, String contentType)
+            throws Exception {
+        return http(gateway, method, path, body, Map.of("Content-Type", contentType));
+    }
+
+    @Test
+    void aBodyThatSaysItIsNotJsonIs415() throws Exception {
+        String add = "/api/exports/disk0/paths";
+        String body = "{\"uri\": \"" + fileUri(alias(img, "typed.img")) + "\", \"id\": \"typed\"}";
+        for (String type : List.of("text/plain", "application/x-www-form-urlencoded", "application/xml",
+                "application/json-patch+json", "multipart/form-data; boundary=x")) {
+            HttpResponse<String> r = typed("POST", add, body, type);
+            assertEquals(415, r.statusCode(), type + " -> " + r.body());
+            assertEquals("Content-Type '" + type + "' is not JSON: send Content-Type: application/json",
+                    json(r).path("error").asText());
+        }
+        HttpResponse<String> latin = typed("POST", add, body, "application/json; charset=ISO-8859-1");
+        assertEquals(415, latin.statusCode(), latin.body());
+        assertEquals("charset ISO-8859-1 is not supported: JSON is UTF-8", json(latin).path("error").asText());
+        HttpResponse<String> policy = typed("PUT", "/api/exports/disk0/iopolicy", "{\"iopolicy\": \"round-robin\"}",
+                "text/plain");
+        assertEquals(415, policy.statusCode(), policy.body());
+        assertNothingChanged();
+
+        // JSON in any spelling, with or without the charset, is fine
+        for (String type : List.of("application/json", "Application/JSON", "application/json; charset=UTF-8")) {
+            HttpResponse<String> r = typed("PUT", "/api/exports/disk0/iopolicy", "{\"iopolicy\": \"numa\"}", type);
+            assertEquals(200, r.statusCode(), type + " -> " + r.body());
+        }
+    }
+
+    @Test
+    void repeatedFieldsAndTrailingDataAre400() throws Exception {
+        String add = "/api/exports/disk0/paths";
+        String uri = fileUri(alias(img, "twice.img"));
+        errorStarting("POST", add, "{\"uri\": \"" + uri + "\", \"uri\": \"" + uri + "-2\"}",
+                "malformed JSON: Duplicate field 'uri'");
+        errorStarting("PUT", "/api/exports/disk0/iopolicy", "{\"iopolicy\": \"numa\", \"iopolicy\": \"round-robin\"}",
+                "malformed JSON: Duplicate field 'iopolicy'");
+        error("PUT", "/api/exports/disk0/iopolicy", "{\"iopolicy\": \"round-robin\"} {\"iopolicy\": 1}", 400,
+                "malformed JSON: more data after the object");
+        error("PUT", "/api/exports/disk0/iopolicy", "{\"iopolicy\": \"round-robin\"} 7", 400,
+                "malformed JSON: more data after the object");
+        errorStarting("POST", add, "{\"uri\": \"" + uri + "\"}]", "malformed JSON: Unexpected close marker ']'");
+        error("POST", add, "{\"uri\": \"" + uri + "\", \"id\": \"x\", \"distance\": 1}", 400,
+                "unknown field 'distance' (expected uri, id)");
+        error("PUT", "/api/exports/disk0/iopolicy", "{\"iopolicy\": [\"numa\"]}", 400,
+                "field 'iopolicy' must be a non-empty string");
+        error("PUT", "/api/exports/disk0/iopolicy", "{\"iopolicy\": \" \"}", 400,
+                "field 'iopolicy' must be a non-empty string");
+        assertNothingChanged();
+    }
+
+    @Test
+    void actionsThatTakeNoBodyRefuseOne() throws Exception {
+        error("POST", "/api/exports/disk0/paths/p0/fail", "{\"force\": true}", 400,
+                "POST /api/exports/disk0/paths/p0/fail takes no body");
+        error("POST", "/api/exports/disk0/paths/p1/reinstate", "now", 400,
+                "POST /api/exports/disk0/paths/p1/reinstate takes no body");
+        error("DELETE", "/api/exports/disk0/paths/p1", "{}", 400, "DELETE /api/exports/disk0/paths/p1 takes no body");
+        assertNothingChanged();
+    }
+
+    /**
+     * Path ids (and export names) are the caller's text: percent-encoded slashes, NUL, line breaks, blanks,
+     * non-ASCII, dot segments, malformed escapes and very long ones are each a clear 4xx, never another path.
+     */
+    @Test
+    void oddCharactersInPathIdsAreClear4xxAndTouchNothing() throws Exception {
+        String longId = "p".repeat(3000);
+        record Odd(String id, int status, String error) {
+        }
+        List<Odd> odd = List.of(
+                new Odd("%00", 404, "export 'disk0' has no path '\u0000'"),
+                new Odd("p0%0A", 404, "export 'disk0' has no path 'p0\n'"),
+                new Odd("p0%0D%0AX-Injected:%20yes", 404, "export 'disk0' has no path 'p0\r\nX-Injected: yes'"),
+                new Odd("%20p0", 404, "export 'disk0' has no path ' p0'"),
+                new Odd("p0%2F..", 404, "export 'disk0' has no path 'p0/..'"),
+                new Odd("..%2Fp1", 404, "export 'disk0' has no path '../p1'"),
+                new Odd("%C3%A9", 404, "export 'disk0' has no path '\u00e9'"),
+                new Odd("%FF", 404, "export 'disk0' has no path '\ufffd'"),
+                // decoded once: the id "%30", not "0"
+                new Odd("p%2530", 404, "export 'disk0' has no path 'p%30'"),
+                new Odd(longId, 404, "export 'disk0' has no path '" + longId + "'"),
+                new Odd("%ZZ", 400, null),
+                new Odd("p0%", 400, null));
+        for (Odd o : odd) {
+            for (String action : List.of("/fail", "/reinstate", "")) {
+                String method = action.isEmpty() ? "DELETE" : "POST";
+                String answer = RawHttp.request(gateway, method, "/api/exports/disk0/paths/" + o.id() + action,
+                        "Content-Length: 0");
+                String what = method + " " + o.id() + action + " -> " + answer;
+                assertEquals(o.status(), RawHttp.status(answer), what);
+                JsonNode error = JSON.readTree(RawHttp.body(answer));
+                if (o.error() != null) {
+                    assertEquals(o.error(), error.path("error").asText(), what);
+                } else {
+                    assertTrue(error.path("error").asText().startsWith("malformed request path: "), what);
+                }
+                assertFalse(answer.contains("\r\nX-Injected"), "a header from the path: " + what);
+            }
+        }
+        assertNothingChanged();
+        // the same oddities in an export name
+        String answer = RawHttp.request(gateway, "GET", "/api/exports/disk0%00");
+        assertEquals(404, RawHttp.status(answer), answer);
+        assertEquals("no export named 'disk0\u0000'", JSON.readTree(RawHttp.body(answer)).path("error").asText());
+        answer = RawHttp.request(gateway, "GET", "/api/exports/%2E%2E/paths");
+        assertEquals(404, RawHttp.status(answer), answer);
+    }
+
     @Test
     void oversizedBodiesAndGarbageDoNotHurt() throws Exception {
         HttpResponse<String> r = http(gateway, "POST", "/api/exports/disk0/paths",
                 "{\"uri\": \"" + "x".repeat(200_000) + "\"}");
         assertEquals(413, r.statusCode());
+        assertEquals("request body larger than 64 KiB: admin requests are small JSON objects",
+                json(r).path("error").asText(), r.body());
+        // just over the limit, sent in chunks (no Content-Length to refuse it by)
+        String chunk = "x".repeat(16 * 1024);
+        StringBuilder chunked = new StringBuilder("PUT /api/exports/disk0/iopolicy HTTP/1.1\r\nHost: x\r\n"
+                + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
+        for (int i = 0; i < 5; i++) {
+            chunked.append(Integer.toHexString(chunk.length())).append("\r\n").append(chunk).append("\r\n");
+        }
+        chunked.append("0\r\n\r\n");
+        String tooLong = RawHttp.exchange(gateway, chunked.toString());
+        assertEquals(413, RawHttp.status(tooLong), tooLong);
+        assertTrue(RawHttp.body(tooLong).contains("request body larger than 64 KiB"), tooLong);
+        assertNothingChanged();
         // raw garbage on the socket: the connection is answered or closed, the server lives on
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), gateway.adminAddress().getPort())) {
             s.setSoTimeout(5000);

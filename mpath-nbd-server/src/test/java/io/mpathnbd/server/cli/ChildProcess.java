@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
@@ -30,6 +31,12 @@ final class ChildProcess implements AutoCloseable {
 
     /** @param jvmOptions extra options of the child JVM, e.g. system properties */
     static ChildProcess start(Path workDir, List<String> jvmOptions, String... args) throws IOException {
+        return start(workDir, jvmOptions, Map.of(), args);
+    }
+
+    /** @param env variables added to the child's environment */
+    static ChildProcess start(Path workDir, List<String> jvmOptions, Map<String, String> env, String... args)
+            throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-Dio.netty.leakDetection.level=paranoid");
@@ -48,6 +55,7 @@ final class ChildProcess implements AutoCloseable {
                 .redirectOutput(outFile.toFile())
                 .redirectError(errFile.toFile());
         pb.environment().put("MPATH_LOG_LEVEL", "INFO");
+        pb.environment().putAll(env);
         return new ChildProcess(pb.start(), outFile, errFile);
     }
 

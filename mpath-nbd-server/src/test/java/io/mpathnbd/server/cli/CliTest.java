@@ -99,6 +99,19 @@ class CliTest {
     }
 
     @Test
+    void theDemoServesLoopbackUnlessToldOtherwise() {
+        CommandLine cl = Main.commandLine();
+        DemoCommand demo = (DemoCommand) cl.parseArgs("demo").subcommand().commandSpec().userObject();
+        assertEquals("127.0.0.1:10809", demo.listen);
+        assertEquals(GatewayConfig.DEFAULT_ADMIN, demo.admin);
+        CliRun help = CliRun.of("demo", "--help");
+        assertTrue(help.out().contains("Gateway NBD address (default: 127.0.0.1:10809;"), help.out());
+        DemoCommand wide = (DemoCommand) Main.commandLine().parseArgs("demo", "--listen", "0.0.0.0:10809")
+                .subcommand().commandSpec().userObject();
+        assertEquals("0.0.0.0:10809", wide.listen);
+    }
+
+    @Test
     void usageErrorsExitTwo() {
         CliRun r = CliRun.of("serve", "--bogus");
         assertEquals(2, r.exitCode(), r.toString());

@@ -55,6 +55,23 @@ class ServeProcessTest {
     }
 
     @Test
+    void anAdminApiOffLoopbackWithoutATokenExitsTwoAndSaysHowToFixIt() throws Exception {
+        int nbd = FreePort.next();
+        int admin = FreePort.next();
+        String uri = GatewayTestSupport.fileUri(GatewayTestSupport.image(dir, "disk.img"));
+        try (ChildProcess p = ChildProcess.start(dir, "serve", "--listen", "127.0.0.1:" + nbd,
+                "--admin", "0.0.0.0:" + admin, "--export", "disk0=" + uri)) {
+            assertEquals(2, p.waitFor(Duration.ofSeconds(30)), p.describe());
+            assertEquals("mpath-nbd: config error: admin: 0.0.0.0:" + admin + " can be reached from other machines,"
+                    + " and the admin API has no authentication (whoever reaches it could fail, add and remove"
+                    + " paths). Give it a token: admin-auth: {token-file: FILE} in the config file, or serve"
+                    + " --admin-token-file FILE, with a FILE made by `head -c 32 /dev/urandom | base64 > FILE`; or"
+                    + " listen on 127.0.0.1; or, where a network you control guards the port, say admin-auth:"
+                    + " {open: all}", p.err().strip(), p.describe());
+        }
+    }
+
+    @Test
     void aWrongConfigExitsTwoWithTheKey() throws Exception {
         Path cfg = dir.resolve("gw.yaml");
         Files.writeString(cfg, """

@@ -129,8 +129,8 @@ class ConfigValidationTest {
         limitsError("maxpayload: 1MiB", "unknown key 'maxpayload' at limits (did you mean 'max-payload'?)");
         error("listne: 127.0.0.1:1\n" + EXPORT, "unknown key 'listne' at the top level (did you mean 'listen'?)");
         error("zzz: 1\n" + EXPORT,
-                "unknown key 'zzz' at the top level (known keys: listen, admin, busy-poll, limits, defaults, iscsi,"
-                        + " exports)");
+                "unknown key 'zzz' at the top level (known keys: listen, admin, admin-auth, busy-poll, limits,"
+                        + " defaults, iscsi, exports)");
         error("iopolicy: numa\n" + EXPORT,
                 "unknown key 'iopolicy' at the top level (it belongs under 'defaults:' or in an export)");
         error("""

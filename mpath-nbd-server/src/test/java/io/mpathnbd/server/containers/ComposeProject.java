@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,14 +23,19 @@ final class ComposeProject {
 
     private final Path file;
     private final String project;
+    private final Map<String, String> env;
 
-    /** {@code project}: lower-case letters and digits only, so that compose keeps it as is in resource names. */
-    ComposeProject(Path file, String project) {
+    /**
+     * @param project lower-case letters and digits only, so that compose keeps it as is in resource names
+     * @param env variables of the docker-compose process, which the file may substitute (MPATH_ADMIN_TOKEN)
+     */
+    ComposeProject(Path file, String project, Map<String, String> env) {
         if (!project.matches("[a-z0-9]+")) {
             throw new IllegalArgumentException("project name must be lower-case letters and digits: " + project);
         }
         this.file = file;
         this.project = project;
+        this.env = Map.copyOf(env);
     }
 
     Tools.Result run(Duration timeout, String... args) {
@@ -37,7 +43,7 @@ final class ComposeProject {
                 "-f", file.toString()));
         cmd.addAll(List.of(args));
         LOG.info("{}", String.join(" ", cmd));
-        return Tools.run(timeout, cmd.toArray(String[]::new));
+        return Tools.run(timeout, env, cmd.toArray(String[]::new));
     }
 
     /** {@code docker-compose exec -T SERVICE CMD...}: the command inside the service's running container. */
@@ -53,6 +59,27 @@ final class ComposeProject {
             throw new AssertionError("service " + service + " of " + file + " has no container");
         }
         return id;
+    }
+
+    /**
+     * Waits until Docker calls {@code service}'s container healthy (the image's HEALTHCHECK passed), at most
+     * {@code timeout}; fails with the last checks' output otherwise.
+     */
+    void awaitHealthy(String service, Duration timeout) throws InterruptedException {
+        String id = containerId(service);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String state;
+        do {
+            state = Tools.run(Duration.ofSeconds(30), "docker", "inspect", "-f", "{{.State.Health.Status}}", id)
+                    .assertOk().stdout().trim();
+            if (state.equals("healthy")) {
+                return;
+            }
+            Thread.sleep(500);
+        } while (System.nanoTime() < deadline);
+        String log = Tools.run(Duration.ofSeconds(30), "docker", "inspect", "-f", "{{json .State.Health.Log}}", id)
+                .stdout();
+        throw new AssertionError(service + " not healthy within " + timeout + " (" + state + "): " + log);
     }
 
     /** The IP address of {@code service}'s container on the file's network {@code network}. */

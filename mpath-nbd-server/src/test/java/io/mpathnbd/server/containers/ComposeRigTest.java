@@ -15,8 +15,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * docker/compose.yaml as a user runs it with Debian's docker-compose: the rig comes up with its NBD port on
- * 127.0.0.1:10809 and admin API on 127.0.0.1:9810, a client on this host writes and reads the disk, and
- * {@code mpath-nbd status} shows a paused backend fail and come back.
+ * 127.0.0.1:10809 and admin API on 127.0.0.1:9810 (its token from MPATH_ADMIN_TOKEN, which the health check uses
+ * too), a client on this host writes and reads the disk, and {@code mpath-nbd status} shows a paused backend fail
+ * and come back.
  */
 class ComposeRigTest {
     private static final Logger LOG = LoggerFactory.getLogger(ComposeRigTest.class);
@@ -31,14 +32,18 @@ class ComposeRigTest {
         ComposeProject.requirePortFree(9810, HINT);
         Path repo = SourceHash.repositoryRoot();
         String project = "mpathnbdtest" + ProcessHandle.current().pid();
-        ComposeProject compose = new ComposeProject(repo.resolve("docker/compose.yaml"), project);
+        String token = "compose-rig-token-" + java.util.UUID.randomUUID();
+        ComposeProject compose = new ComposeProject(repo.resolve("docker/compose.yaml"), project,
+                java.util.Map.of("MPATH_ADMIN_TOKEN", token));
         try {
             compose.run(Duration.ofSeconds(120), "up", "-d").assertOk();
-            RigAdmin admin = new RigAdmin("127.0.0.1", 9810);
+            RigAdmin admin = new RigAdmin("127.0.0.1", 9810, token);
             admin.awaitUp();
+            assertEquals(401, admin.statusAs("/api/exports", null), "the rig's admin API needs its token");
             admin.await(EXPORT, v -> v.path("ready").asBoolean()
                     && ContainerRig.BACKENDS.stream().allMatch(b -> state(v, b).equals("live")),
                     Duration.ofSeconds(60), "disk0 ready over nbd-a and nbd-b");
+            assertEquals(200, admin.statusAs("/health", token));
 
             assertEquals("1073741824",
                     Tools.run(Duration.ofSeconds(30), "nbdinfo", "--size", NBD).assertOk().stdout().trim());
@@ -46,6 +51,7 @@ class ComposeRigTest {
                     "-c", "read -P 0x5a 0 4M", NBD).assertOk();
             String healthy = admin.status();
             assertTrue(healthy.contains("nbd-a") && healthy.contains("nbd-b"), healthy);
+            compose.awaitHealthy("gateway", Duration.ofSeconds(60));
 
             compose.run(Duration.ofSeconds(30), "pause", "nbd-a").assertOk();
             // I/O while nbd-a hangs: served over nbd-b once the gateway gives up on nbd-a

@@ -26,14 +26,18 @@ import org.testcontainers.lifecycle.Startables;
 /**
  * The default rig in containers, as docker/compose.yaml describes it: two nbd-server backends ({@code nbd-a},
  * {@code nbd-b}) serving one disk image from a shared volume on their own network, and the gateway exporting
- * {@code disk0} over both. The gateway's NBD and admin ports are mapped to loopback ports of this host; backends
- * can be hung ({@code docker pause}), killed and restarted, or cut off the network, as a real network fails them.
+ * {@code disk0} over both. The gateway's NBD and admin ports are mapped to loopback ports of this host; the admin
+ * token is one of the rig's own in {@code MPATH_ADMIN_TOKEN} (unless the setup has the gateway generate one), and
+ * {@link #admin()} uses the one the gateway serves with. Backends can be hung ({@code docker pause}), killed and
+ * restarted, or cut off the network, as a real network fails them.
  */
 final class ContainerRig implements AutoCloseable {
     static final String EXPORT = "disk0";
     static final List<String> BACKENDS = List.of("nbd-a", "nbd-b");
     static final int NBD_PORT = 10809;
     static final int ADMIN_PORT = 9810;
+    /** Where the image's entrypoint keeps the token the gateway serves with (given or generated). */
+    static final String TOKEN_FILE = "/run/mpath-nbd/admin.token";
 
     private static final Logger LOG = LoggerFactory.getLogger(ContainerRig.class);
 
@@ -43,6 +47,7 @@ final class ContainerRig implements AutoCloseable {
     private final String volume;
     private final Map<String, GenericContainer<?>> backends = new LinkedHashMap<>();
     private final GenericContainer<?> gateway;
+    private final String token = "rig-token-" + UUID.randomUUID();
     private RigAdmin admin;
 
     private ContainerRig(String name, GatewaySetup setup) {
@@ -62,21 +67,23 @@ final class ContainerRig implements AutoCloseable {
                 .withNetwork(network)
                 .withNetworkAliases("gateway")
                 .withLabels(Leftovers.labels())
-                .withExposedPorts(NBD_PORT, ADMIN_PORT));
+                .withEnv("MPATH_ADMIN_TOKEN", token)
+                .withExposedPorts(NBD_PORT, ADMIN_PORT), token);
     }
 
-    /** Where the gateway's configuration comes from, and how to wait for it. */
+    /** Where the gateway's configuration comes from, and how to wait for it; {@code token}: the rig's. */
     interface GatewaySetup {
-        GenericContainer<?> apply(GenericContainer<?> gateway);
+        GenericContainer<?> apply(GenericContainer<?> gateway, String token);
     }
 
     /** The rig with this YAML mounted at /etc/mpath-nbd/config.yaml, started once /health says every export is ready. */
     static ContainerRig startWithConfig(String name, String yaml) {
-        return start(name, g -> g
+        return start(name, (g, token) -> g
                 .withCopyToContainer(Transferable.of(yaml.getBytes(StandardCharsets.UTF_8), 0644),
                         "/etc/mpath-nbd/config.yaml")
-                .waitingFor(Wait.forHttp("/health").forPort(ADMIN_PORT).forStatusCode(200)
-                        .withStartupTimeout(Duration.ofSeconds(90))));
+                .waitingFor(Wait.forHttp("/health").forPort(ADMIN_PORT)
+                        .withHeader("Authorization", "Bearer " + token)
+                        .forStatusCode(200).withStartupTimeout(Duration.ofSeconds(90))));
     }
 
     static ContainerRig start(String name, GatewaySetup setup) {
@@ -85,7 +92,7 @@ final class ContainerRig implements AutoCloseable {
             long t0 = System.nanoTime();
             Startables.deepStart(rig.backends.values()).join();
             rig.gateway.start();
-            rig.admin = new RigAdmin("127.0.0.1", rig.gateway.getMappedPort(ADMIN_PORT));
+            rig.admin = new RigAdmin("127.0.0.1", rig.gateway.getMappedPort(ADMIN_PORT), rig.servedToken());
             LOG.info("rig {} up in {} ms: NBD {} admin {}", name, (System.nanoTime() - t0) / 1_000_000, rig.nbdUri(),
                     rig.admin.base());
             return rig;
@@ -116,6 +123,27 @@ final class ContainerRig implements AutoCloseable {
 
     RigAdmin admin() {
         return admin;
+    }
+
+    /**
+     * The token the gateway serves with, as its entrypoint wrote it (the rig's, or one it generated); null when it
+     * wrote none (a token file or an admin-auth section of the operator's own).
+     */
+    String servedToken() {
+        try {
+            var r = gateway.execInContainer("cat", TOKEN_FILE);
+            return r.getExitCode() != 0 || r.getStdout().isBlank() ? null : r.getStdout().strip();
+        } catch (java.io.IOException e) {
+            throw new AssertionError("cannot read the gateway's admin token", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        }
+    }
+
+    /** The token this rig gave the gateway in MPATH_ADMIN_TOKEN. */
+    String token() {
+        return token;
     }
 
     GenericContainer<?> gateway() {

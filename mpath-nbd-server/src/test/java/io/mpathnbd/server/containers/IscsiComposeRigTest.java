@@ -41,15 +41,18 @@ class IscsiComposeRigTest {
         Tools.require("docker-compose", "docker", "fio", "nbdinfo");
         ComposeProject.requirePortFree(10819, HINT);
         ComposeProject.requirePortFree(9819, HINT);
+        String token = "iscsi-rig-token-" + java.util.UUID.randomUUID();
         ComposeProject compose = new ComposeProject(SourceHash.repositoryRoot().resolve("docker/compose-iscsi.yaml"),
-                "mpathnbdiscsi" + ProcessHandle.current().pid());
+                "mpathnbdiscsi" + ProcessHandle.current().pid(), java.util.Map.of("MPATH_ADMIN_TOKEN", token));
         FioLoad fio = null;
         try {
             compose.run(Duration.ofSeconds(120), "up", "-d").assertOk();
-            RigAdmin admin = new RigAdmin("127.0.0.1", 9819);
+            RigAdmin admin = new RigAdmin("127.0.0.1", 9819, token);
             admin.awaitUp();
+            assertEquals(401, admin.statusAs("/api/exports", null), "the rig's admin API needs its token");
             admin.await(EXPORT, v -> v.path("ready").asBoolean() && state(v, "portal-a").equals("live")
                     && state(v, CUT).equals("live"), Duration.ofSeconds(60), "disk0 ready over both portals");
+            compose.awaitHealthy("gateway", Duration.ofSeconds(60));
             assertEquals("1073741824",
                     Tools.run(Duration.ofSeconds(30), "nbdinfo", "--size", NBD).assertOk().stdout().trim());
 

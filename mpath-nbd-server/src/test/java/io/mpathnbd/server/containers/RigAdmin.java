@@ -3,26 +3,49 @@ package io.mpathnbd.server.containers;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
 
-/** The gateway's admin API as a client on this host sees it (GET /api/exports/{name}, /health). */
+/**
+ * The gateway's admin API as a client on this host sees it (GET /api/exports/{name}, /health), with the rig's
+ * admin token; {@link #status()} runs the CLI with it in a token file, as a user would.
+ */
 final class RigAdmin {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final String base;
     private final String hostPort;
+    private final String token;
+    private final Path tokenFile;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-    RigAdmin(String host, int port) {
+    /** @param token null: send none */
+    RigAdmin(String host, int port, String token) {
         this.hostPort = host + ":" + port;
         this.base = "http://" + hostPort;
+        this.token = token;
+        if (token == null) {
+            this.tokenFile = null;
+            return;
+        }
+        try {
+            this.tokenFile = Files.createTempFile("rig-admin-", ".token",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(tokenFile, token + "\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        tokenFile.toFile().deleteOnExit();
     }
 
     String base() {
@@ -57,6 +80,11 @@ final class RigAdmin {
         return send("/health").statusCode();
     }
 
+    /** HTTP status of GET {@code path} with {@code bearer} as the token (null: none), not the rig's. */
+    int statusAs(String path, String bearer) {
+        return send(path, bearer).statusCode();
+    }
+
     /** Waits until the admin API answers at all (the gateway container may still be starting), at most 60 s. */
     void awaitUp() throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
@@ -73,12 +101,16 @@ final class RigAdmin {
         }
     }
 
-    /** {@code mpath-nbd status --admin HOST:PORT}, run in this JVM as a user would run it. */
+    /** {@code mpath-nbd status --admin HOST:PORT --admin-token-file FILE}, run in this JVM as a user would. */
     String status() {
         java.io.StringWriter out = new java.io.StringWriter();
         java.io.StringWriter err = new java.io.StringWriter();
+        List<String> args = new ArrayList<>(List.of("status", "--admin", hostPort));
+        if (tokenFile != null) {
+            args.addAll(List.of("--admin-token-file", tokenFile.toString()));
+        }
         int code = io.mpathnbd.server.cli.Main.execute(new java.io.PrintWriter(out, true),
-                new java.io.PrintWriter(err, true), "status", "--admin", hostPort);
+                new java.io.PrintWriter(err, true), args.toArray(String[]::new));
         org.junit.jupiter.api.Assertions.assertEquals(0, code, err.toString());
         return out.toString();
     }
@@ -136,8 +168,15 @@ final class RigAdmin {
     }
 
     private HttpResponse<String> send(String path) {
-        HttpRequest request = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(5)).GET()
-                .build();
+        return send(path, token);
+    }
+
+    private HttpResponse<String> send(String path, String bearer) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(5)).GET();
+        if (bearer != null) {
+            b.header("Authorization", "Bearer " + bearer);
+        }
+        HttpRequest request = b.build();
         try {
             return http.send(request, HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
