@@ -222,6 +222,16 @@ public final class Nbdkit extends NbdPeer {
             return option("-r");
         }
 
+        /**
+         * {@code --tls=require --tls-certificates=DIR}: TLS with the X.509 files in {@code dir} (see
+         * {@code core.support.TestPki#writeDirectory}); with {@code verifyPeer} also {@code --tls-verify-peer}, so
+         * clients must present a certificate signed by the directory's CA.
+         */
+        public Builder tls(Path certificates, boolean verifyPeer) {
+            option("--tls=require", "--tls-certificates=" + certificates.toAbsolutePath());
+            return verifyPeer ? option("--tls-verify-peer") : this;
+        }
+
         /** Extra nbdkit options, placed before the filters and the plugin (e.g. "-t", "4"). */
         public Builder option(String... args) {
             options.addAll(List.of(args));
