@@ -56,7 +56,7 @@ public final class Gateway implements AutoCloseable {
     private Gateway(GatewayConfig config, EventLoops loops) {
         this.config = config;
         this.loops = loops;
-        this.drivers = new Drivers(new BackendContext(loops.workers(), loops.epoll()));
+        this.drivers = new Drivers(new BackendContext(loops.workers(), loops.socketChannelClass()));
         this.metrics = new GatewayMetrics();
     }
 
@@ -69,7 +69,7 @@ public final class Gateway implements AutoCloseable {
      */
     public static Gateway start(GatewayConfig config) throws Exception {
         config.adminAuth().checkExposure(config.admin());
-        Gateway g = new Gateway(config, EventLoops.create("mpath", 0, config.busyPoll()));
+        Gateway g = new Gateway(config, EventLoops.create("mpath", 0, config.busyPoll(), config.transport()));
         try {
             g.createExports();
             g.startListeners();
@@ -135,7 +135,7 @@ public final class Gateway implements AutoCloseable {
 
     private void startListeners() throws Exception {
         frontend = new NbdFrontend(catalog, config.limits(), metrics.frontendObserver(), loops.boss(),
-                loops.workers(), loops.epoll());
+                loops.workers(), loops.serverChannelClass());
         nbdAddress = bind("NBD", config.listen(), frontend.bind(config.listen().host(), config.listen().port()));
         admin = new AdminServer(this, loops);
         adminAddress = bind("admin API", config.admin(), admin.bind(config.admin().host(), config.admin().port()));
