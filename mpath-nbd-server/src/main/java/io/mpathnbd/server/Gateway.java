@@ -60,7 +60,7 @@ public final class Gateway implements AutoCloseable {
         this.config = config;
         this.adminTls = adminTls;
         this.loops = loops;
-        this.drivers = new Drivers(new BackendContext(loops.workers(), loops.epoll()));
+        this.drivers = new Drivers(new BackendContext(loops.workers(), loops.socketChannelClass()));
         this.metrics = new GatewayMetrics();
     }
 
@@ -75,7 +75,8 @@ public final class Gateway implements AutoCloseable {
         config.adminAuth().checkExposure(config.admin());
         // certificate files are read before anything binds, so a wrong one fails the start cleanly
         SslContext adminTls = config.adminTls().enabled() ? config.adminTls().context() : null;
-        Gateway g = new Gateway(config, EventLoops.create("mpath", 0, config.busyPoll()), adminTls);
+        Gateway g = new Gateway(config, EventLoops.create("mpath", 0, config.busyPoll(), config.transport()),
+                adminTls);
         try {
             g.createExports();
             g.startListeners();
@@ -141,7 +142,7 @@ public final class Gateway implements AutoCloseable {
 
     private void startListeners() throws Exception {
         frontend = new NbdFrontend(catalog, config.limits(), metrics.frontendObserver(), loops.boss(),
-                loops.workers(), loops.epoll());
+                loops.workers(), loops.serverChannelClass());
         nbdAddress = bind("NBD", config.listen(), frontend.bind(config.listen().host(), config.listen().port()));
         admin = new AdminServer(this, loops, adminTls);
         adminAddress = bind("admin API", config.admin(), admin.bind(config.admin().host(), config.admin().port()));

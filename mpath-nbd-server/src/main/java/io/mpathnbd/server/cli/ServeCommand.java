@@ -53,14 +53,19 @@ final class ServeCommand implements Callable<Integer> {
                     + "file says).")
     String busyPoll;
 
+    @Option(names = "--transport", paramLabel = "TRANSPORT",
+            description = "How the event loops reach the kernel: auto, epoll, io_uring, nio (default: auto, which "
+                    + "is epoll where it loads, or what the config file says).")
+    String transport;
+
     /** The configuration these flags describe; {@code ConfigException} if it is wrong. */
     GatewayConfig buildConfig() {
         if (config == null) {
             return GatewayConfig.inline(listen, admin, exports, iopolicy).withBusyPoll(busyPoll)
-                    .withAdminTokenFile(adminTokenFile);
+                    .withTransport(transport).withAdminTokenFile(adminTokenFile);
         }
         return GatewayConfig.load(config).withInline(listen, admin, exports, iopolicy).withBusyPoll(busyPoll)
-                .withAdminTokenFile(adminTokenFile);
+                .withTransport(transport).withAdminTokenFile(adminTokenFile);
     }
 
     @Override
