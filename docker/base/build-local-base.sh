@@ -5,40 +5,55 @@
 # the same hash, nothing is done.
 #
 #   docker/base/build-local-base.sh IMAGE      (e.g. mpath-nbd-base:bookworm; needs root and a running engine)
+#   docker/base/build-local-base.sh --print-mirror   (only prints the mirror it would use)
 #   MPATH_DEBIAN_MIRROR=URL overrides the mirror found in the apt sources.
+#   MPATH_APT_DIR=DIR reads DIR/sources.list and DIR/sources.list.d/ instead of /etc/apt's (to test the lookup).
+# There is no built-in fallback mirror: which mirror a machine may reach is its own apt configuration's business.
 set -euo pipefail
 
-image=${1:?usage: build-local-base.sh IMAGE}
+image=${1:?usage: build-local-base.sh IMAGE | --print-mirror}
 here=$(cd "$(dirname "$0")" && pwd)
 suite=bookworm
+apt_dir=${MPATH_APT_DIR:-/etc/apt}
 say() { printf 'docker-build: %s\n' "$*"; }
 
 # The first Debian mirror of the apt sources that carries $suite itself (not -security or -updates).
 apt_mirror() {
   local f
   {
-    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-      [ -r "$f" ] && awk -v s="$suite" '$1 == "deb" { i = 2; if ($2 ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
+    for f in "$apt_dir/sources.list" "$apt_dir"/sources.list.d/*.list; do
+      [ -r "$f" ] || continue
+      awk -v s="$suite" '$1 == "deb" { i = 2; if ($2 ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
         if ($(i + 1) == s) print $i }' "$f"
     done
-    for f in /etc/apt/sources.list.d/*.sources; do
-      # deb822 stanzas: print URIs of the stanzas whose Suites include $suite
-      [ -r "$f" ] && awk -v s="$suite" 'BEGIN { RS = ""; FS = "\n" } {
-        uris = ""; ok = 0; deb = 0
+    for f in "$apt_dir"/sources.list.d/*.sources; do
+      # deb822 stanzas: print URIs of the enabled stanzas whose Suites include $suite
+      [ -r "$f" ] || continue
+      awk -v s="$suite" 'BEGIN { RS = ""; FS = "\n" } {
+        uris = ""; ok = 0; deb = 0; off = 0
         for (i = 1; i <= NF; i++) {
           if ($i ~ /^URIs:/) { uris = $i; sub(/^URIs:[ \t]*/, "", uris) }
-          if ($i ~ /^Types:.*(^|[ \t])deb([ \t]|$)/) deb = 1
+          if ($i ~ /^Types:(.*[ \t])?deb([ \t]|$)/) deb = 1
+          if ($i ~ /^Enabled:[ \t]*[Nn][Oo]/) off = 1
           if ($i ~ /^Suites:/) { n = split($i, w, /[ \t]+/); for (j = 2; j <= n; j++) if (w[j] == s) ok = 1 }
         }
-        if (ok && deb && uris != "") { split(uris, u, /[ \t]+/); print u[1] } }' "$f"
+        if (ok && deb && !off && uris != "") { split(uris, u, /[ \t]+/); print u[1] } }' "$f"
     done
-  } 2>/dev/null | grep -E '^https?://' | head -n 1
+  } 2>/dev/null | { grep -E '^https?://' || true; } | head -n 1
 }
 
 mirror=${MPATH_DEBIAN_MIRROR:-$(apt_mirror)}
 if [ -z "$mirror" ]; then
-  mirror=http://deb.debian.org/debian
-  say "no $suite mirror found in the apt sources; using $mirror"
+  {
+    say "no apt source of this machine names an http(s) Debian mirror for $suite (looked for 'deb' lines in"
+    say "$apt_dir/sources.list and $apt_dir/sources.list.d/*.list, and enabled 'Types: deb' stanzas in"
+    say "$apt_dir/sources.list.d/*.sources); add one there, or set MPATH_DEBIAN_MIRROR to a Debian mirror's URL"
+  } >&2
+  exit 1
+fi
+if [ "$image" = --print-mirror ]; then
+  echo "$mirror"
+  exit 0
 fi
 packages=$(grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$here/packages" | sort -u | paste -sd, -)
 # The mirror is not an input: the same packages from another mirror give the same image.
