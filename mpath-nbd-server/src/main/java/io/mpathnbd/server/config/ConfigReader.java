@@ -31,13 +31,19 @@ final class ConfigReader {
     static final List<String> FAILBACK_MODES = List.of("immediate", "manual");
 
     static final List<String> EXPORT_KEYS;
+    /** The keys of {@code defaults:}: the export settings and the access keys. */
+    static final List<String> DEFAULTS_KEYS;
     private static final Pattern PATH_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
     private static final int MAX_NAME_BYTES = 4096;
 
     static {
         List<String> keys = new ArrayList<>(List.of("name", "description", "identity", "paths", IscsiSection.KEY));
         keys.addAll(ExportSettings.KEYS);
+        keys.addAll(AccessSection.KEYS);
         EXPORT_KEYS = List.copyOf(keys);
+        List<String> defaults = new ArrayList<>(ExportSettings.KEYS);
+        defaults.addAll(AccessSection.KEYS);
+        DEFAULTS_KEYS = List.copyOf(defaults);
     }
 
     private ConfigReader() {
@@ -57,9 +63,12 @@ final class ConfigReader {
         IoTransport transport = IoTransport.of(s.choice("transport", "auto", IoTransport.LABELS));
         FrontendLimits limits = s.has("limits") ? limits(Section.of(s.raw("limits"), "limits"))
                 : FrontendLimits.defaults();
-        ExportSettings defaults = s.has("defaults")
-                ? settings(Section.of(s.raw("defaults"), "defaults"), ExportSettings.defaults(), ExportSettings.KEYS)
-                : ExportSettings.defaults();
+        ExportSettings defaults = ExportSettings.defaults();
+        if (s.has("defaults")) {
+            Section d = Section.of(s.raw("defaults"), "defaults");
+            defaults = settings(d, defaults, DEFAULTS_KEYS);
+            defaults = defaults.withAccess(AccessSection.read(d, defaults.access(), null));
+        }
         defaults = defaults.withTransport(IscsiSection.read(s, defaults.transport()));
         if (!s.has("exports")) {
             throw new ConfigException("exports: missing (at least one export with at least one path is required)");
@@ -81,7 +90,7 @@ final class ConfigReader {
     }
 
     private static void rootKeys(Section s) {
-        for (String key : ExportSettings.KEYS) {
+        for (String key : DEFAULTS_KEYS) {
             if (s.has(key)) {
                 throw new ConfigException("unknown key '" + key + "' at the top level (it belongs under 'defaults:'"
                         + " or in an export)");
@@ -137,7 +146,8 @@ final class ConfigReader {
                 s.duration("io-timeout", base.ioTimeout(), Duration.ofMillis(1)),
                 s.duration("connect-timeout", base.connectTimeout(), Duration.ofMillis(1)),
                 s.integer("connections", base.connections(), 0, 64),
-                base.transport());
+                base.transport(),
+                base.access());
     }
 
     private static ExportDefinition export(Section s, ExportSettings defaults) {
@@ -149,6 +159,7 @@ final class ConfigReader {
         String name = exportName(s.where("name"), s.string("name", null));
         String description = s.string("description", null);
         String identity = s.string("identity", null);
+        settings = settings.withAccess(AccessSection.read(s, settings.access(), name));
         if (!s.has("paths")) {
             throw new ConfigException(s.where("paths") + ": missing (an export needs at least one path)");
         }

@@ -2,6 +2,7 @@ package io.mpathnbd.server.config;
 
 import io.mpathnbd.core.backend.DriverOptions;
 import io.mpathnbd.core.export.ExportConfig;
+import io.mpathnbd.server.access.ExportAccess;
 import java.util.List;
 
 /**
@@ -24,6 +25,11 @@ public record ExportDefinition(
 
     public ExportConfig toExportConfig() {
         return settings.exportConfig(name, description, identity);
+    }
+
+    /** Who may attach to this export and who may write to it. */
+    public ExportAccess access() {
+        return settings.access();
     }
 
     /** Transport options of this export's paths (also for paths added at run time). */

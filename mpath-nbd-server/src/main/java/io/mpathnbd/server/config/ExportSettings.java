@@ -5,6 +5,7 @@ import io.mpathnbd.core.backend.TransportOptions;
 import io.mpathnbd.core.export.ExportConfig;
 import io.mpathnbd.core.export.FailbackMode;
 import io.mpathnbd.core.policy.IoPolicies;
+import io.mpathnbd.server.access.ExportAccess;
 import java.time.Duration;
 import java.util.List;
 
@@ -21,13 +22,15 @@ import java.util.List;
  * @param connectTimeout TCP connect plus handshake
  * @param connections connections per path when the backend allows several; 0 = one per event loop
  * @param transport transport-specific settings (the {@code iscsi:} sections); never null
+ * @param access who may attach and who may write ({@code read-only}, {@code allow}); never null
  */
 public record ExportSettings(
         ExportConfig multipath,
         Duration ioTimeout,
         Duration connectTimeout,
         int connections,
-        TransportOptions transport) {
+        TransportOptions transport,
+        ExportAccess access) {
 
     /** The iopolicies the core implements, as named in config and the admin API. */
     public static final List<String> IO_POLICIES = IoPolicies.names();
@@ -41,13 +44,16 @@ public record ExportSettings(
         if (transport == null) {
             transport = TransportOptions.EMPTY;
         }
+        if (access == null) {
+            access = ExportAccess.OPEN;
+        }
     }
 
     /** The core's defaults: {@link ExportConfig#defaults} and {@link DriverOptions#defaults}. */
     public static ExportSettings defaults() {
         DriverOptions d = DriverOptions.defaults();
         return new ExportSettings(ExportConfig.defaults(null), d.requestTimeout(), d.connectTimeout(),
-                d.connections(), d.transport());
+                d.connections(), d.transport(), ExportAccess.OPEN);
     }
 
     public String ioPolicy() {
@@ -95,11 +101,16 @@ public record ExportSettings(
     }
 
     public ExportSettings withIoPolicy(String policy) {
-        return new ExportSettings(multipath.withIoPolicy(policy), ioTimeout, connectTimeout, connections, transport);
+        return new ExportSettings(multipath.withIoPolicy(policy), ioTimeout, connectTimeout, connections, transport,
+                access);
     }
 
     public ExportSettings withTransport(TransportOptions t) {
-        return new ExportSettings(multipath, ioTimeout, connectTimeout, connections, t);
+        return new ExportSettings(multipath, ioTimeout, connectTimeout, connections, t, access);
+    }
+
+    public ExportSettings withAccess(ExportAccess a) {
+        return new ExportSettings(multipath, ioTimeout, connectTimeout, connections, transport, a);
     }
 
     /** The core config of one export with these settings. */

@@ -38,6 +38,8 @@ class DocumentedKeysTest {
         keys.addAll(ConfigReader.PATH_KEYS);
         keys.addAll(IscsiSection.KEYS);
         keys.addAll(AdminAuth.KEYS);
+        keys.addAll(AccessSection.KEYS);
+        keys.addAll(AccessSection.ENTRY_KEYS);
         List<String> missing = new ArrayList<>();
         for (String key : keys) {
             // as a YAML key ("key:") or named in the text ("`key`"), not as part of a longer key
