@@ -13,11 +13,26 @@ final class TransmissionFlags {
             | NbdConstants.TFLAG_SEND_WRITE_ZEROES | NbdConstants.TFLAG_SEND_DF | NbdConstants.TFLAG_CAN_MULTI_CONN
             | NbdConstants.TFLAG_SEND_CACHE | NbdConstants.TFLAG_SEND_FAST_ZERO;
 
+    /** Commands that only write: not offered on a read-only export (as qemu-nbd and nbdkit do). */
+    private static final int WRITE_ONLY_FLAGS = NbdConstants.TFLAG_SEND_TRIM | NbdConstants.TFLAG_SEND_WRITE_ZEROES
+            | NbdConstants.TFLAG_SEND_FAST_ZERO;
+
     private TransmissionFlags() {
     }
 
     static int advertised(int capabilities, boolean structuredReplies) {
+        return advertised(capabilities, structuredReplies, false);
+    }
+
+    /** @param readOnly the client may only read, whatever the export's paths can do */
+    static int advertised(int capabilities, boolean structuredReplies, boolean readOnly) {
         int flags = NbdConstants.TFLAG_HAS_FLAGS | (capabilities & CAPABILITY_MASK);
+        if (readOnly) {
+            flags |= NbdConstants.TFLAG_READ_ONLY;
+        }
+        if ((flags & NbdConstants.TFLAG_READ_ONLY) != 0) {
+            flags &= ~WRITE_ONLY_FLAGS;
+        }
         if (!structuredReplies) {
             // the spec: SEND_DF must stay clear unless structured replies were negotiated
             flags &= ~NbdConstants.TFLAG_SEND_DF;

@@ -56,6 +56,19 @@ class NegotiationRulesTest {
     }
 
     @Test
+    void aReadOnlyClientIsOfferedNoCommandThatOnlyWrites() {
+        int caps = Capability.FLUSH | Capability.FUA | Capability.TRIM | Capability.WRITE_ZEROES
+                | Capability.FAST_ZERO | Capability.CACHE;
+        int readOnly = NbdConstants.TFLAG_HAS_FLAGS | NbdConstants.TFLAG_READ_ONLY | NbdConstants.TFLAG_SEND_FLUSH
+                | NbdConstants.TFLAG_SEND_FUA | NbdConstants.TFLAG_SEND_CACHE;
+        assertEquals(readOnly, TransmissionFlags.advertised(caps, true, true));
+        assertEquals(readOnly, TransmissionFlags.advertised(caps | Capability.READ_ONLY, true, false),
+                "the same when the paths themselves are read-only");
+        assertEquals(NbdConstants.TFLAG_SEND_TRIM, TransmissionFlags.advertised(caps, true, false)
+                & NbdConstants.TFLAG_SEND_TRIM);
+    }
+
+    @Test
     void dfOnlyWithStructuredRepliesAndFastZeroOnlyWithWriteZeroes() {
         int caps = Capability.DF | Capability.FAST_ZERO;
         assertEquals(NbdConstants.TFLAG_HAS_FLAGS, TransmissionFlags.advertised(caps, false));
