@@ -8,6 +8,7 @@ import io.mpathnbd.core.export.Export;
 import io.mpathnbd.core.path.AccessState;
 import io.mpathnbd.core.path.Path;
 import io.mpathnbd.core.path.PathConfig;
+import io.mpathnbd.server.access.ExportAccess;
 import io.mpathnbd.server.admin.AdminServer;
 import io.mpathnbd.server.config.AdminAuth;
 import io.mpathnbd.server.config.ConfigException;
@@ -116,7 +117,9 @@ public final class Gateway implements AutoCloseable {
                 export.addPath(def.paths().get(j).toPathConfig(def.driverOptions(maxPayload)), drivers.get(i).get(j));
             }
         }
-        catalog = new GatewayExports(exportList);
+        Map<String, ExportAccess> access = new LinkedHashMap<>();
+        config.exports().forEach(def -> access.put(def.name(), def.access()));
+        catalog = new GatewayExports(exportList, access);
     }
 
     /** Lets every export's paths connect; an export that closes before it is ready (the gateway stops) says nothing. */
@@ -202,6 +205,11 @@ public final class Gateway implements AutoCloseable {
 
     public Collection<Export> exports() {
         return List.copyOf(exportList);
+    }
+
+    /** Who may attach to {@code export} and who may write to it, as configured. */
+    public ExportAccess access(Export export) {
+        return catalog.access(export);
     }
 
     public GatewayConfig config() {

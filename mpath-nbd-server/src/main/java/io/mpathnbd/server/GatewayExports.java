@@ -1,6 +1,7 @@
 package io.mpathnbd.server;
 
 import io.mpathnbd.core.export.Export;
+import io.mpathnbd.server.access.ExportAccess;
 import io.mpathnbd.server.frontend.ExportCatalog;
 import java.util.Collection;
 import java.util.Collections;
@@ -12,8 +13,11 @@ import java.util.Map;
 final class GatewayExports implements ExportCatalog {
     private final Map<String, Export> byName;
     private final List<Export> ordered;
+    private final Map<String, ExportAccess> access;
 
-    GatewayExports(List<Export> exports) {
+    /** @param access each export's access by name; an export without an entry is open */
+    GatewayExports(List<Export> exports, Map<String, ExportAccess> access) {
+        this.access = Map.copyOf(access);
         Map<String, Export> m = new LinkedHashMap<>();
         for (Export e : exports) {
             m.put(e.name(), e);
@@ -33,5 +37,10 @@ final class GatewayExports implements ExportCatalog {
     @Override
     public Collection<Export> all() {
         return ordered;
+    }
+
+    @Override
+    public ExportAccess access(Export export) {
+        return access.getOrDefault(export.name(), ExportAccess.OPEN);
     }
 }

@@ -21,6 +21,13 @@ public interface FrontendObserver {
     default void clientDetached(String exportName) {
     }
 
+    /**
+     * A client asked for an export its access list does not let it attach (the name is a configured export's, never
+     * a name a client made up).
+     */
+    default void accessRefused(String exportName) {
+    }
+
     /** A connection was closed for a protocol violation or a limit (reason for the log/metric tag). */
     default void protocolError(String reason) {
     }

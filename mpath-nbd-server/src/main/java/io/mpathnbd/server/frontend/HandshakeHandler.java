@@ -41,6 +41,7 @@ import io.mpathnbd.nbd.protocol.NbdProtocolException;
 import io.mpathnbd.nbd.protocol.NbdReplyEncoder;
 import io.mpathnbd.nbd.protocol.NbdRequestDecoder;
 import io.mpathnbd.nbd.protocol.NbdServerGreeting;
+import io.mpathnbd.server.access.ClientIdentity;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelFutureListener;
@@ -73,8 +74,10 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     private static final int KNOWN_CLIENT_FLAGS = CLIENT_FLAG_FIXED_NEWSTYLE | CLIENT_FLAG_NO_ZEROES;
 
     private final ClientConnection conn;
-    private final ExportCatalog catalog;
+    private final AccessGate access;
     private final FrontendLimits limits;
+    /** Whom the access lists see; TLS replaces it with one that carries the verified certificate subject. */
+    private ClientIdentity client;
     private ScheduledFuture<?> timeout;
     private boolean noZeroes;
     private boolean structuredReplies;
@@ -89,10 +92,11 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     /** Messages that arrived behind the waiting option, in order; this handler owns their references. */
     private final ArrayDeque<Object> pending = new ArrayDeque<>();
 
-    HandshakeHandler(ClientConnection conn, ExportCatalog catalog, FrontendLimits limits) {
+    HandshakeHandler(ClientConnection conn, AccessGate access, FrontendLimits limits) {
         this.conn = conn;
-        this.catalog = catalog;
+        this.access = access;
         this.limits = limits;
+        this.client = ClientIdentity.of(conn.channel().remoteAddress());
     }
 
     @Override
@@ -332,7 +336,7 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
             conn.protocolError("bad-export-name", "EXPORT_NAME: " + e.getMessage());
             return;
         }
-        Export export = catalog.find(name);
+        Export export = access.find(name, client, "EXPORT_NAME", conn.remote());
         if (export == null) {
             conn.protocolError("unknown-export", "EXPORT_NAME for unknown export '" + name + "'");
             return;
@@ -370,7 +374,7 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         ByteBufAllocator alloc = ctx.alloc();
-        for (Export export : catalog.all()) {
+        for (Export export : access.listed(client)) {
             ctx.write(new NbdOptionReply(OPT_LIST, REP_SERVER,
                     NbdOptionPayloads.server(alloc, export.name(), displayable(export.description()))));
         }
@@ -385,7 +389,7 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
             error(ctx, option, REP_ERR_INVALID, e.getMessage());
             return;
         }
-        Export export = catalog.find(request.name());
+        Export export = access.find(request.name(), client, NbdConstants.optionName(option), conn.remote());
         if (export == null) {
             error(ctx, option, REP_ERR_UNKNOWN, "unknown export '" + request.name() + "'");
             return;
@@ -451,7 +455,7 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
             error(ctx, OPT_LIST_META_CONTEXT, REP_ERR_INVALID, e.getMessage());
             return;
         }
-        if (catalog.find(request.exportName()) == null) {
+        if (access.find(request.exportName(), client, "LIST_META_CONTEXT", conn.remote()) == null) {
             error(ctx, OPT_LIST_META_CONTEXT, REP_ERR_UNKNOWN, "unknown export '" + request.exportName() + "'");
             return;
         }
@@ -477,7 +481,7 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
             error(ctx, OPT_SET_META_CONTEXT, REP_ERR_INVALID, e.getMessage());
             return;
         }
-        Export export = catalog.find(request.exportName());
+        Export export = access.find(request.exportName(), client, "SET_META_CONTEXT", conn.remote());
         if (export == null) {
             error(ctx, OPT_SET_META_CONTEXT, REP_ERR_UNKNOWN, "unknown export '" + request.exportName() + "'");
             return;
@@ -499,7 +503,7 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     /** Fixes what this connection gets from {@code export}; GO after INFO with nothing between gives the same. */
     private ExportSession session(Export export) {
         int capabilities = export.capabilities();
-        int flags = TransmissionFlags.advertised(capabilities, structuredReplies);
+        int flags = TransmissionFlags.advertised(capabilities, structuredReplies, access.readOnly(export, client));
         BlockSizes sizes = BlockSizes.of(export.minBlockSize(), export.preferredBlockSize(), export.maxPayload(),
                 limits.maxPayload());
         // block status needs SET_META_CONTEXT for this same export (names resolve to exports, so "" and the

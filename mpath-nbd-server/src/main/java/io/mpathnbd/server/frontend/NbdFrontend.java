@@ -69,7 +69,7 @@ public final class NbdFrontend {
     private static final AdaptiveRecvByteBufAllocator REQUEST_READ_SIZES =
             new AdaptiveRecvByteBufAllocator(64, 2048, 1 << 20);
 
-    private final ExportCatalog catalog;
+    private final AccessGate access;
     private final FrontendLimits limits;
     private final FrontendObserver observer;
     private final EventLoopGroup bossGroup;
@@ -86,9 +86,9 @@ public final class NbdFrontend {
 
     public NbdFrontend(ExportCatalog catalog, FrontendLimits limits, FrontendObserver observer,
             EventLoopGroup bossGroup, EventLoopGroup workerGroup, Class<? extends ServerChannel> channelType) {
-        this.catalog = Objects.requireNonNull(catalog, "catalog");
         this.limits = Objects.requireNonNull(limits, "limits");
         this.observer = observer == null ? FrontendObserver.NONE : observer;
+        this.access = new AccessGate(Objects.requireNonNull(catalog, "catalog"), this.observer);
         this.bossGroup = Objects.requireNonNull(bossGroup, "bossGroup");
         this.workerGroup = Objects.requireNonNull(workerGroup, "workerGroup");
         this.channelType = Objects.requireNonNull(channelType, "channelType");
@@ -232,7 +232,7 @@ public final class NbdFrontend {
                 .addLast(FLUSH, new FlushConsolidationHandler(FLUSHES_PER_BATCH, true))
                 .addLast(HANDSHAKE_DECODER, new NbdServerHandshakeDecoder(limits.maxOptionLength()))
                 .addLast(HANDSHAKE_ENCODER, new NbdServerHandshakeEncoder())
-                .addLast(HANDSHAKE, new HandshakeHandler(conn, catalog, limits));
+                .addLast(HANDSHAKE, new HandshakeHandler(conn, access, limits));
         if (closing) {
             // close() may have taken its snapshot of the connections just before this one was added
             conn.beginShutdown();

@@ -29,7 +29,7 @@ import static io.mpathnbd.nbd.protocol.NbdConstants.TFLAG_SEND_WRITE_ZEROES;
  * so; clients do set it on reads); the maximum block size is enforced for the payload-bearing READ and WRITE and for
  * CACHE, while TRIM, WRITE_ZEROES and BLOCK_STATUS may be larger (like qemu-nbd and nbdkit, so that nbdcopy and
  * mkfs, which zero or discard large ranges, keep working); zero-length requests other than BLOCK_STATUS are valid
- * no-ops; a write of any kind to a read-only export is EPERM whatever else is wrong with it.
+ * no-ops; TRIM and WRITE_ZEROES on a read-only export, which does not advertise them, get EPERM like WRITE.
  */
 final class RequestValidator {
     /** Largest WRITE_ZEROES the core can carry (its length is a Java int). */
@@ -42,10 +42,6 @@ final class RequestValidator {
     static Rejection check(int type, int flags, long offset, int length, boolean oversized, ExportSession s) {
         if (type < CMD_READ || type > CMD_BLOCK_STATUS) {
             return Rejection.UNKNOWN_COMMAND;
-        }
-        if (s.has(TFLAG_READ_ONLY) && (type == CMD_WRITE || type == CMD_TRIM || type == CMD_WRITE_ZEROES)) {
-            // before anything else: TRIM and WRITE_ZEROES are not advertised then, yet the answer is EPERM
-            return Rejection.READ_ONLY;
         }
         if ((flags & ~allowedFlags(type, s.transmissionFlags())) != 0) {
             return Rejection.BAD_FLAGS;
@@ -67,6 +63,9 @@ final class RequestValidator {
         }
         if (pastEnd(offset, len, s.size())) {
             return type == CMD_WRITE || type == CMD_WRITE_ZEROES ? Rejection.NO_SPACE : Rejection.OUT_OF_RANGE;
+        }
+        if (s.has(TFLAG_READ_ONLY) && (type == CMD_WRITE || type == CMD_TRIM || type == CMD_WRITE_ZEROES)) {
+            return Rejection.READ_ONLY;
         }
         if (len == 0 && type == CMD_BLOCK_STATUS) {
             // a status reply needs at least one extent of non-zero length, which cannot lie within zero bytes
@@ -104,9 +103,10 @@ final class RequestValidator {
             case CMD_FLUSH:
                 return s.has(TFLAG_SEND_FLUSH) ? null : Rejection.NOT_ADVERTISED;
             case CMD_TRIM:
-                return s.has(TFLAG_SEND_TRIM) ? null : Rejection.NOT_ADVERTISED;
+                // read-only sessions do not offer TRIM and WRITE_ZEROES, yet refuse them as writes: EPERM
+                return s.has(TFLAG_SEND_TRIM) || s.has(TFLAG_READ_ONLY) ? null : Rejection.NOT_ADVERTISED;
             case CMD_WRITE_ZEROES:
-                return s.has(TFLAG_SEND_WRITE_ZEROES) ? null : Rejection.NOT_ADVERTISED;
+                return s.has(TFLAG_SEND_WRITE_ZEROES) || s.has(TFLAG_READ_ONLY) ? null : Rejection.NOT_ADVERTISED;
             case CMD_CACHE:
                 return s.has(TFLAG_SEND_CACHE) ? null : Rejection.NOT_ADVERTISED;
             case CMD_BLOCK_STATUS:

@@ -8,6 +8,7 @@ import io.mpathnbd.core.export.ExportConfig;
 import io.mpathnbd.core.observe.ExportObserver;
 import io.mpathnbd.core.path.PathConfig;
 import io.mpathnbd.server.EventLoops;
+import io.mpathnbd.server.access.ExportAccess;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,6 +31,7 @@ final class FrontendFixture implements AutoCloseable {
     private final Drivers drivers = new Drivers(new BackendContext(loops.workers(), loops.socketChannelClass()));
     private final Map<String, Export> exports = new ConcurrentHashMap<>();
     private final List<Export> ordered = new CopyOnWriteArrayList<>();
+    private final Map<String, ExportAccess> access = new ConcurrentHashMap<>();
     private NbdFrontend frontend;
     private InetSocketAddress address;
 
@@ -46,7 +48,18 @@ final class FrontendFixture implements AutoCloseable {
         public Collection<Export> all() {
             return new ArrayList<>(ordered);
         }
+
+        @Override
+        public ExportAccess access(Export export) {
+            return access.getOrDefault(export.name(), ExportAccess.OPEN);
+        }
     };
+
+    /** Sets who may attach to the export {@code name} (open until set); takes effect at the next handshake. */
+    FrontendFixture access(String name, ExportAccess rules) {
+        access.put(name, rules);
+        return this;
+    }
 
     /** Starts the front end with {@code limits}. */
     FrontendFixture start(FrontendLimits limits) throws Exception {

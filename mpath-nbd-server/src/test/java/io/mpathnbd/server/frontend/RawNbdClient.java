@@ -25,6 +25,8 @@ final class RawNbdClient implements AutoCloseable {
     private final Socket socket;
     private final DataInputStream in;
     private final DataOutputStream out;
+    /** The flags GO's NBD_INFO_EXPORT gave, when {@link #attach} got here. */
+    private int transmissionFlags = -1;
 
     record OptionReply(int option, int type, byte[] data) {
         boolean isError() {
@@ -64,7 +66,13 @@ final class RawNbdClient implements AutoCloseable {
 
     /** Connects, reads the greeting and answers with {@code clientFlags}. */
     static RawNbdClient handshake(InetSocketAddress address, int clientFlags) throws IOException {
-        RawNbdClient c = connect(address);
+        return handshakeFrom(address, null, clientFlags);
+    }
+
+    /** {@link #handshake} from the loopback address {@code local} (null: any). */
+    static RawNbdClient handshakeFrom(InetSocketAddress address, java.net.InetAddress local, int clientFlags)
+            throws IOException {
+        RawNbdClient c = connectFrom(address, local);
         int flags = c.readGreeting();
         assertEquals(NbdConstants.FLAG_FIXED_NEWSTYLE | NbdConstants.FLAG_NO_ZEROES, flags);
         c.out.writeInt(clientFlags);
@@ -75,7 +83,20 @@ final class RawNbdClient implements AutoCloseable {
     /** Handshake with both client flags, structured replies if asked, base:allocation if asked, then GO. */
     static RawNbdClient attach(InetSocketAddress address, String export, boolean structured, boolean allocation)
             throws IOException {
-        RawNbdClient c = handshake(address, NbdConstants.CLIENT_FLAG_FIXED_NEWSTYLE | NbdConstants.CLIENT_FLAG_NO_ZEROES);
+        return attachFrom(address, null, export, structured, allocation);
+    }
+
+    /** {@link #attach} without structured replies, from the loopback address {@code local}. */
+    static RawNbdClient attachFrom(InetSocketAddress address, java.net.InetAddress local, String export)
+            throws IOException {
+        return attachFrom(address, local, export, false, false);
+    }
+
+    /** {@link #attach} from the loopback address {@code local} (null: any). */
+    static RawNbdClient attachFrom(InetSocketAddress address, java.net.InetAddress local, String export,
+            boolean structured, boolean allocation) throws IOException {
+        RawNbdClient c = handshakeFrom(address, local,
+                NbdConstants.CLIENT_FLAG_FIXED_NEWSTYLE | NbdConstants.CLIENT_FLAG_NO_ZEROES);
         if (structured) {
             c.sendOption(NbdConstants.OPT_STRUCTURED_REPLY, new byte[0]);
             assertEquals(NbdConstants.REP_ACK, c.readOptionReply().type());
@@ -89,6 +110,11 @@ final class RawNbdClient implements AutoCloseable {
         List<OptionReply> replies = c.readFinalReplies();
         OptionReply last = replies.get(replies.size() - 1);
         assertEquals(NbdConstants.REP_ACK, last.type(), () -> "GO failed: " + last.text());
+        for (OptionReply r : replies) {
+            if (r.type() == NbdConstants.REP_INFO && ByteBuffer.wrap(r.data()).getShort() == NbdConstants.INFO_EXPORT) {
+                c.transmissionFlags = ByteBuffer.wrap(r.data()).getShort(10) & 0xffff;
+            }
+        }
         return c;
     }
 
@@ -199,6 +225,10 @@ final class RawNbdClient implements AutoCloseable {
             }
         }
         return false;
+    }
+
+    int transmissionFlags() {
+        return transmissionFlags;
     }
 
     Socket socket() {

@@ -11,6 +11,7 @@ final class RecordingObserver implements FrontendObserver {
     final List<String> attached = new CopyOnWriteArrayList<>();
     final List<String> detached = new CopyOnWriteArrayList<>();
     final List<String> protocolErrors = new CopyOnWriteArrayList<>();
+    final List<String> accessRefused = new CopyOnWriteArrayList<>();
 
     @Override
     public void connectionOpened() {
@@ -30,6 +31,11 @@ final class RecordingObserver implements FrontendObserver {
     @Override
     public void clientDetached(String exportName) {
         detached.add(exportName);
+    }
+
+    @Override
+    public void accessRefused(String exportName) {
+        accessRefused.add(exportName);
     }
 
     @Override
