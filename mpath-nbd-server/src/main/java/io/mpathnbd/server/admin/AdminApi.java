@@ -84,13 +84,13 @@ final class AdminApi {
             if (n == 2) {
                 allow(method, HttpMethod.GET);
                 ArrayNode all = AdminResponse.JSON.createArrayNode();
-                gateway.exports().forEach(e -> all.add(ExportJson.export(e)));
+                gateway.exports().forEach(e -> all.add(ExportJson.export(e, gateway.access(e))));
                 return done(AdminResponse.ok(all));
             }
             Export export = export(s.get(2));
             if (n == 3) {
                 allow(method, HttpMethod.GET);
-                return done(AdminResponse.ok(ExportJson.export(export)));
+                return done(AdminResponse.ok(ExportJson.export(export, gateway.access(export))));
             }
             if (n == 4 && s.get(3).equals("iopolicy")) {
                 allow(method, HttpMethod.PUT, HttpMethod.GET);

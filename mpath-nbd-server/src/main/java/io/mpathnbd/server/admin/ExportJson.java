@@ -6,13 +6,15 @@ import io.mpathnbd.core.backend.Capability;
 import io.mpathnbd.core.export.Export;
 import io.mpathnbd.core.export.ExportHealth;
 import io.mpathnbd.core.path.Path;
+import io.mpathnbd.server.access.AccessRule;
+import io.mpathnbd.server.access.ExportAccess;
 
 /** The admin API's JSON view of exports and paths (field names are part of the documented admin API). */
 final class ExportJson {
     private ExportJson() {
     }
 
-    static ObjectNode export(Export e) {
+    static ObjectNode export(Export e, ExportAccess access) {
         ObjectNode n = AdminResponse.JSON.createObjectNode();
         boolean ready = e.ready();
         n.put("name", e.name());
@@ -29,6 +31,12 @@ final class ExportJson {
         n.put("requeues", e.requeues());
         n.put("held", e.held());
         n.put("capabilities", ready ? Capability.describe(e.capabilities()) : "");
+        // read-only for every client: configured so, or every path is
+        n.put("read-only", access.readOnly() || ready && Capability.has(e.capabilities(), Capability.READ_ONLY));
+        var allow = n.putArray("allow");
+        for (AccessRule r : access.allow()) {
+            allow.add(r.describe());
+        }
         var paths = n.putArray("paths");
         for (Path p : e.paths()) {
             paths.add(path(p));

@@ -28,6 +28,9 @@ final class StatusFormatter {
                 : " size=? (not ready: no path has connected yet)");
         sb.append(" iopolicy=").append(e.path("iopolicy").asText());
         sb.append(ready ? " ready" : " not-ready");
+        if (e.path("read-only").asBoolean()) {
+            sb.append(" read-only");
+        }
         String health = e.path("health").asText("");
         if (ready && !health.isEmpty() && !health.equals("serving")) {
             // ready but cannot serve I/O now: say so on the first line, the reason is in the path rows

@@ -91,7 +91,10 @@ class AdminApiTest {
         assertEquals(1, all.size());
         JsonNode e = all.get(0);
         assertEquals(Set.of("name", "size", "ready", "description", "identity", "iopolicy", "failovers", "requeues",
-                "held", "capabilities", "paths", "path-failures", "health", "health-reason"), fields(e));
+                "held", "capabilities", "paths", "path-failures", "health", "health-reason", "read-only", "allow"),
+                fields(e));
+        assertFalse(e.get("read-only").asBoolean(), "no access settings: writable");
+        assertEquals(0, e.get("allow").size(), "no access settings: no allow list");
         assertEquals("disk0", e.get("name").asText());
         assertEquals(GatewayTestSupport.IMAGE_SIZE, e.get("size").asLong());
         assertTrue(e.get("ready").asBoolean());
