@@ -24,6 +24,7 @@ public final class ExportMetrics implements ExportObserver {
     private final Counter failovers;
     private final Counter requeues;
     private final Counter held;
+    private final Counter accessRefused;
     private final AtomicInteger clients = new AtomicInteger();
     private final List<Meter> exportMeters = new ArrayList<>();
     // keyed by identity: a removed path and a new one with the same id are different paths
@@ -39,6 +40,8 @@ public final class ExportMetrics implements ExportObserver {
                 .description("Requests sent back through the iopolicy after a path error").register(registry));
         held = keep(Counter.builder(MeterNames.EXPORT_HELD).tags(tags)
                 .description("Requests parked because no path could take them").register(registry));
+        accessRefused = keep(Counter.builder(MeterNames.EXPORT_ACCESS_REFUSED).tags(tags)
+                .description("Handshake options for the export its allow list refused").register(registry));
         keep(Gauge.builder(MeterNames.EXPORT_CLIENTS, clients, AtomicInteger::get).tags(tags)
                 .description("Clients attached to the export").register(registry));
     }
@@ -110,6 +113,10 @@ public final class ExportMetrics implements ExportObserver {
 
     void clientDetached() {
         clients.decrementAndGet();
+    }
+
+    void accessRefused() {
+        accessRefused.increment();
     }
 
     /** Unregisters every meter of this export and its paths. */

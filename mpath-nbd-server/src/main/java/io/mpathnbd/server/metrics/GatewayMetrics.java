@@ -97,6 +97,15 @@ public final class GatewayMetrics implements AutoCloseable {
         }
 
         @Override
+        public void accessRefused(String exportName) {
+            // only configured exports have meters: a name a client sent never becomes a tag
+            ExportMetrics m = exports.get(exportName);
+            if (m != null) {
+                m.accessRefused();
+            }
+        }
+
+        @Override
         public void protocolError(String reason) {
             String key = reason == null ? "unknown" : reason;
             Counter c = protocolErrors.get(key);
