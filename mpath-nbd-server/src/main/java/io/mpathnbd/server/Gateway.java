@@ -20,7 +20,6 @@ import io.mpathnbd.server.config.PathUris;
 import io.mpathnbd.server.frontend.NbdFrontend;
 import io.mpathnbd.server.metrics.ExportMetrics;
 import io.mpathnbd.server.metrics.GatewayMetrics;
-import io.netty.handler.ssl.SslContext;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -54,12 +53,11 @@ public final class Gateway implements AutoCloseable {
     private InetSocketAddress nbdAddress;
     private InetSocketAddress adminAddress;
     private volatile boolean closed;
-    /** The admin API's HTTPS context, or null for plain HTTP. */
-    private final SslContext adminTls;
+    /** The certificates of the TLS listeners; null until the start has read them. */
+    private GatewayTls tls;
 
-    private Gateway(GatewayConfig config, EventLoops loops, SslContext adminTls) {
+    private Gateway(GatewayConfig config, EventLoops loops) {
         this.config = config;
-        this.adminTls = adminTls;
         this.loops = loops;
         this.drivers = new Drivers(new BackendContext(loops.workers(), loops.socketChannelClass()));
         this.metrics = new GatewayMetrics();
@@ -74,11 +72,10 @@ public final class Gateway implements AutoCloseable {
      */
     public static Gateway start(GatewayConfig config) throws Exception {
         config.adminAuth().checkExposure(config.admin());
-        // certificate files are read before anything binds, so a wrong one fails the start cleanly
-        SslContext adminTls = config.adminTls().enabled() ? config.adminTls().context() : null;
-        Gateway g = new Gateway(config, EventLoops.create("mpath", 0, config.busyPoll(), config.transport()),
-                adminTls);
+        Gateway g = new Gateway(config, EventLoops.create("mpath", 0, config.busyPoll(), config.transport()));
         try {
+            // certificate files are read before anything binds, so a wrong one fails the start cleanly
+            g.tls = GatewayTls.load(config, g.metrics);
             g.createExports();
             g.startListeners();
             g.startPaths();
@@ -144,15 +141,17 @@ public final class Gateway implements AutoCloseable {
     }
 
     private void startListeners() throws Exception {
-        frontend = new NbdFrontend(catalog, config.limits(), metrics.frontendObserver(), loops.boss(),
-                loops.workers(), loops.serverChannelClass());
+        frontend = new NbdFrontend(catalog, config.limits(), tls.frontend(config.tls()), metrics.frontendObserver(),
+                loops.boss(), loops.workers(), loops.serverChannelClass());
         nbdAddress = bind("NBD", config.listen(), frontend.bind(config.listen().host(), config.listen().port()));
-        admin = new AdminServer(this, loops, adminTls);
+        admin = new AdminServer(this, loops, tls.admin());
         adminAddress = bind("admin API", config.admin(), admin.bind(config.admin().host(), config.admin().port()));
+        tls.startChecks(loops.boss());
         AdminAuth auth = config.adminAuth();
-        LOG.info("serving NBD on {} ({} export(s): {}); admin API on {}://{} (metrics at /metrics), {}",
+        LOG.info("serving NBD on {} ({} export(s): {}, TLS {}); admin API on {}://{} (metrics at /metrics), {}",
                 new HostPort(config.listen().host(), nbdAddress.getPort()), exportList.size(),
-                exportList.stream().map(Export::name).toList(), adminTls != null ? "https" : "http",
+                exportList.stream().map(Export::name).toList(), config.tls().mode().label(),
+                tls.admin() != null ? "https" : "http",
                 new HostPort(config.admin().host(), adminAddress.getPort()), describe(auth));
         if (!auth.tokenRequired() && !adminAddress.getAddress().isLoopbackAddress()) {
             LOG.warn("the admin API listens on {}, reachable from other machines, without authentication"
@@ -258,6 +257,14 @@ public final class Gateway implements AutoCloseable {
     }
 
     /** Stops the admin API, the NBD listener (clients get ESHUTDOWN), the exports and the event loops. */
+    /**
+     * Reloads the TLS listeners' certificates now (SIGHUP): new connections get the new ones, established ones keep
+     * theirs; files that do not load leave the old certificates in use. Returns how many listeners took new ones.
+     */
+    public int reloadCertificates(String why) {
+        return tls == null ? 0 : tls.reloadAll(why);
+    }
+
     @Override
     public synchronized void close() {
         if (closed) {
@@ -265,6 +272,9 @@ public final class Gateway implements AutoCloseable {
         }
         closed = true;
         LOG.info("shutting down");
+        if (tls != null) {
+            tls.close();
+        }
         if (admin != null) {
             admin.close();
         }

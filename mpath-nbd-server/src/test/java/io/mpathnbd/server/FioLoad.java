@@ -40,6 +40,11 @@ public final class FioLoad implements AutoCloseable {
 
     /** Starts the load on {@code uri} over its first {@code size} bytes; its report and log go to {@code dir}. */
     public static FioLoad start(Path dir, String name, String uri, long size) {
+        return start(dir, name, uri, size, java.util.Map.of());
+    }
+
+    /** As {@link #start(Path, String, String, long)}, with extra environment (e.g. HOME for libnbd's TLS files). */
+    public static FioLoad start(Path dir, String name, String uri, long size, java.util.Map<String, String> env) {
         Tools.require("fio");
         Path report = dir.resolve(name + "-fio.json");
         Path log = dir.resolve(name + "-fio.log");
@@ -49,6 +54,7 @@ public final class FioLoad implements AutoCloseable {
                 "--output-format=json", "--output=" + report);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("PATH", "/usr/local/bin:/usr/bin:/bin:" + System.getenv("PATH"));
+        pb.environment().putAll(env);
         try {
             return new FioLoad(pb.start(), report, log, name);
         } catch (IOException e) {

@@ -31,6 +31,14 @@ public final class NbdServerHandshakeDecoder extends ByteToMessageDecoder {
         this.maxOptionLength = maxOptionLength;
     }
 
+    /**
+     * Bytes received and not yet decoded. Right after the decoder hands out {@code NBD_OPT_STARTTLS} these are bytes
+     * the client sent before the server's answer, which the spec forbids: they are neither plain options nor TLS.
+     */
+    public int buffered() {
+        return actualReadableBytes();
+    }
+
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         while (true) {

@@ -13,6 +13,7 @@ import io.netty.handler.timeout.IdleStateHandler;
 import java.net.InetSocketAddress;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * The admin API's HTTP listener (loopback by default): small requests, JSON answers, /metrics, /health; the bearer
@@ -26,12 +27,12 @@ public final class AdminServer implements AutoCloseable {
     private final AdminApi api;
     private final AdminAccess access;
     private final EventLoops loops;
-    /** Null: plain HTTP. */
-    private final SslContext tls;
+    /** The current HTTPS context (it changes when certificates are reloaded); null: plain HTTP. */
+    private final Supplier<SslContext> tls;
     private volatile Channel channel;
 
-    /** @param tls the HTTPS context, or null for plain HTTP */
-    public AdminServer(Gateway gateway, EventLoops loops, SslContext tls) {
+    /** @param tls the HTTPS context of each new connection, or null for plain HTTP */
+    public AdminServer(Gateway gateway, EventLoops loops, Supplier<SslContext> tls) {
         this.api = new AdminApi(gateway);
         this.tls = tls;
         this.access = new AdminAccess(gateway.config().adminAuth(), gateway.metrics().registry());
@@ -50,7 +51,7 @@ public final class AdminServer implements AutoCloseable {
                     protected void initChannel(Channel ch) {
                         ChannelPipeline p = ch.pipeline();
                         if (tls != null) {
-                            p.addLast(tls.newHandler(ch.alloc()));
+                            p.addLast(tls.get().newHandler(ch.alloc()));
                         }
                         p.addLast(new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS));
                         p.addLast(new HttpServerCodec(4096, 8192, 8192));

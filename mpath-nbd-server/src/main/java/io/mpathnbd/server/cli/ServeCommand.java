@@ -72,6 +72,7 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         GatewayConfig cfg = buildConfig();
         Gateway gateway = Gateway.start(cfg);
+        Reload.onHangup(gateway);
         Shutdown.onSignal(gateway::close).await();
         return Main.EXIT_OK;
     }

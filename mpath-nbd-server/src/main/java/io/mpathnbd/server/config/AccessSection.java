@@ -10,16 +10,19 @@ import java.util.Optional;
 import javax.security.auth.x500.X500Principal;
 
 /**
- * The access keys of {@code defaults:} and of each export: {@code read-only} and the {@code allow} list. An export
- * inherits both from the defaults; its own {@code allow} replaces the defaults' list rather than adding to it.
+ * The access keys of {@code defaults:} and of each export: {@code read-only}, the {@code allow} list, and what it
+ * demands of TLS ({@code tls-only: true}, {@code client-certificate: required}). An export inherits them from the
+ * defaults; its own {@code allow} replaces the defaults' list rather than adding to it.
  *
  * <p>An allow entry is either a network as a plain string ({@code 10.0.0.0/8}, {@code 192.168.1.7}, {@code fd00::/8})
  * or a mapping with {@code network}, {@code subject} (a TLS client certificate's subject in RFC 2253 form) and
  * {@code read-only}.
  */
 final class AccessSection {
-    static final List<String> KEYS = List.of("read-only", "allow");
+    static final List<String> KEYS = List.of("read-only", "allow", "tls-only", "client-certificate");
     static final List<String> ENTRY_KEYS = List.of("network", "subject", "read-only");
+    /** Values of {@code client-certificate}. */
+    static final List<String> REQUIREMENT = List.of("optional", "required");
 
     private AccessSection() {
     }
@@ -38,6 +41,13 @@ final class AccessSection {
     }
 
     private static ExportAccess read(Section s, ExportAccess base) {
+        boolean tls = s.bool("tls-only", base.tlsRequired());
+        boolean certificate = s.choice("client-certificate", base.certificateRequired() ? "required" : "optional",
+                REQUIREMENT).equals("required");
+        return allow(s, base).withTls(tls, certificate);
+    }
+
+    private static ExportAccess allow(Section s, ExportAccess base) {
         boolean readOnly = s.bool("read-only", base.readOnly());
         if (!s.has("allow")) {
             return new ExportAccess(readOnly, base.allow());

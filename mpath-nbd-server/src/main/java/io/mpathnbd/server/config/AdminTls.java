@@ -1,11 +1,6 @@
 package io.mpathnbd.server.config;
 
 import io.mpathnbd.core.tls.CertificateFiles;
-import io.mpathnbd.core.tls.TlsConfigException;
-import io.mpathnbd.core.tls.TlsContexts;
-import io.netty.handler.ssl.ClientAuth;
-import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslProvider;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -62,16 +57,14 @@ public final class AdminTls {
         return files != null;
     }
 
-    /** The server context, for {@link #enabled()} only; a {@link ConfigException} names the file that is wrong. */
-    public SslContext context() {
-        if (files == null) {
-            throw new IllegalStateException("admin-tls is off");
-        }
-        try {
-            return TlsContexts.server(files, ClientAuth.NONE, SslProvider.JDK);
-        } catch (TlsConfigException e) {
-            throw new ConfigException(where + ": " + e.getMessage(), e);
-        }
+    /** The certificate and key files (for {@link #enabled()} only). */
+    public CertificateFiles files() {
+        return files;
+    }
+
+    /** The config key the files came from, for messages. */
+    public String where() {
+        return where;
     }
 
     @Override

@@ -19,9 +19,8 @@ import java.util.regex.Pattern;
 
 /** Turns a parsed YAML tree into a validated {@link GatewayConfig}; every failure names its key path. */
 final class ConfigReader {
-    static final List<String> ROOT_KEYS = List.of("listen", "admin", AdminAuth.KEY, AdminTls.KEY, "busy-poll",
-            "transport",
-            "limits", "defaults", IscsiSection.KEY, "exports");
+    static final List<String> ROOT_KEYS = List.of("listen", TlsSettings.KEY, "admin", AdminAuth.KEY, AdminTls.KEY,
+            "busy-poll", "transport", "limits", "defaults", IscsiSection.KEY, "exports");
     static final List<String> LIMIT_KEYS = List.of("max-payload", "max-option-length", "max-options",
             "handshake-timeout", "idle-timeout", "max-connections", "attach-wait", "payload-timeout",
             "max-connections-per-address");
@@ -59,6 +58,7 @@ final class ConfigReader {
         HostPort admin = HostPort.parse("admin", s.string("admin", GatewayConfig.DEFAULT_ADMIN));
         AdminAuth adminAuth = AdminAuth.read(s);
         AdminTls adminTls = AdminTls.read(s);
+        TlsSettings tls = TlsSettings.read(s);
         Duration busyPoll = s.fineDuration("busy-poll", GatewayConfig.DEFAULT_BUSY_POLL, GatewayConfig.MAX_BUSY_POLL);
         IoTransport transport = IoTransport.of(s.choice("transport", "auto", IoTransport.LABELS));
         FrontendLimits limits = s.has("limits") ? limits(Section.of(s.raw("limits"), "limits"))
@@ -84,9 +84,11 @@ final class ConfigReader {
             if (!names.add(def.name())) {
                 throw new ConfigException(e.path() + ".name: duplicate export name '" + def.name() + "'");
             }
+            tls.checkExport(def.name(), def.access().tlsRequired(), def.access().certificateRequired());
             exports.add(def);
         }
-        return new GatewayConfig(listen, admin, adminAuth, adminTls, busyPoll, transport, limits, defaults, exports);
+        return new GatewayConfig(listen, admin, adminAuth, adminTls, tls, busyPoll, transport, limits, defaults,
+                exports);
     }
 
     private static void rootKeys(Section s) {

@@ -19,15 +19,16 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The validated gateway configuration: where to listen, the admin API's authentication and HTTPS, the event loops'
- * busy-poll window and transport, client limits, per-export defaults and the exports with their paths. Immutable;
- * run-time changes (paths, iopolicy) go through the admin API.
+ * The validated gateway configuration: where to listen and with what TLS, the admin API's authentication and HTTPS,
+ * the event loops' busy-poll window and transport, client limits, per-export defaults and the exports with their
+ * paths. Immutable; run-time changes (paths, iopolicy) go through the admin API.
  */
 public record GatewayConfig(
         HostPort listen,
         HostPort admin,
         AdminAuth adminAuth,
         AdminTls adminTls,
+        TlsSettings tls,
         Duration busyPoll,
         IoTransport transport,
         FrontendLimits limits,
@@ -88,7 +89,7 @@ public record GatewayConfig(
             throw new ConfigException("--export: missing (give at least one --export NAME=URI[,URI...], or --config FILE)");
         }
         GatewayConfig base = new GatewayConfig(HostPort.parse("listen", DEFAULT_LISTEN),
-                HostPort.parse("admin", DEFAULT_ADMIN), AdminAuth.unset(), AdminTls.off(), DEFAULT_BUSY_POLL,
+                HostPort.parse("admin", DEFAULT_ADMIN), AdminAuth.unset(), AdminTls.off(), TlsSettings.OFF, DEFAULT_BUSY_POLL,
                 IoTransport.AUTO, FrontendLimits.defaults(),
                 ExportSettings.defaults(), List.of());
         return base.withInline(listen, admin, exportSpecs, iopolicy);
@@ -122,7 +123,7 @@ public record GatewayConfig(
                 all.add(def);
             }
         }
-        return new GatewayConfig(l, a, adminAuth, adminTls, busyPoll, transport, limits, defaults, all);
+        return new GatewayConfig(l, a, adminAuth, adminTls, tls, busyPoll, transport, limits, defaults, all);
     }
 
     /** This config with the command line's {@code --busy-poll} (when non-null) as the busy-poll window. */
@@ -131,7 +132,7 @@ public record GatewayConfig(
             return this;
         }
         Duration d = Units.fineDuration("--busy-poll", flag, MAX_BUSY_POLL);
-        return new GatewayConfig(listen, admin, adminAuth, adminTls, d, transport, limits, defaults, exports);
+        return new GatewayConfig(listen, admin, adminAuth, adminTls, tls, d, transport, limits, defaults, exports);
     }
 
     /** This config with the command line's {@code --transport} (when non-null) as the event loops' transport. */
@@ -140,7 +141,7 @@ public record GatewayConfig(
             return this;
         }
         IoTransport t = IoTransport.of(Section.oneOf("--transport", flag, IoTransport.LABELS));
-        return new GatewayConfig(listen, admin, adminAuth, adminTls, busyPoll, t, limits, defaults, exports);
+        return new GatewayConfig(listen, admin, adminAuth, adminTls, tls, busyPoll, t, limits, defaults, exports);
     }
 
     /** This config with the command line's {@code --admin-token-file} (when non-null) as the admin token's file. */
@@ -148,7 +149,7 @@ public record GatewayConfig(
         if (flag == null) {
             return this;
         }
-        return new GatewayConfig(listen, admin, adminAuth.withTokenFile(flag), adminTls, busyPoll, transport, limits,
+        return new GatewayConfig(listen, admin, adminAuth.withTokenFile(flag), adminTls, tls, busyPoll, transport, limits,
                 defaults, exports);
     }
 

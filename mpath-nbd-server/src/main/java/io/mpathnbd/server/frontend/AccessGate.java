@@ -55,6 +55,16 @@ final class AccessGate {
         return out;
     }
 
+    /** Whether only clients that negotiated TLS may attach {@code export}. */
+    boolean tlsRequired(Export export) {
+        return catalog.access(export).tlsRequired();
+    }
+
+    /** Whether only TLS clients with a verified certificate may attach {@code export}. */
+    boolean certificateRequired(Export export) {
+        return catalog.access(export).certificateRequired();
+    }
+
     /** Whether {@code client} gets {@code export} read-only (because of the export or of its allow entry). */
     boolean readOnly(Export export, ClientIdentity client) {
         return catalog.access(export).readOnlyFor(client);

@@ -28,6 +28,10 @@ public interface FrontendObserver {
     default void accessRefused(String exportName) {
     }
 
+    /** A TLS handshake after NBD_OPT_STARTTLS ended, successfully or not. */
+    default void tlsHandshake(boolean ok) {
+    }
+
     /** A connection was closed for a protocol violation or a limit (reason for the log/metric tag). */
     default void protocolError(String reason) {
     }

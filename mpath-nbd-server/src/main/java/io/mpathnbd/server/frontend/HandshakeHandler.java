@@ -19,6 +19,7 @@ import static io.mpathnbd.nbd.protocol.NbdConstants.REP_ACK;
 import static io.mpathnbd.nbd.protocol.NbdConstants.REP_ERR_INVALID;
 import static io.mpathnbd.nbd.protocol.NbdConstants.REP_ERR_POLICY;
 import static io.mpathnbd.nbd.protocol.NbdConstants.REP_ERR_SHUTDOWN;
+import static io.mpathnbd.nbd.protocol.NbdConstants.REP_ERR_TLS_REQD;
 import static io.mpathnbd.nbd.protocol.NbdConstants.REP_ERR_TOO_BIG;
 import static io.mpathnbd.nbd.protocol.NbdConstants.REP_ERR_UNKNOWN;
 import static io.mpathnbd.nbd.protocol.NbdConstants.REP_ERR_UNSUP;
@@ -48,6 +49,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.EventExecutor;
@@ -76,6 +78,11 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     private final ClientConnection conn;
     private final AccessGate access;
     private final FrontendLimits limits;
+    private final FrontendTls tls;
+    /** STARTTLS was acknowledged and the TLS handshake has not ended yet. */
+    private boolean tlsStarting;
+    /** The connection speaks TLS: STARTTLS was acknowledged and the TLS handshake succeeded. */
+    private boolean tlsEstablished;
     /** Whom the access lists see; TLS replaces it with one that carries the verified certificate subject. */
     private ClientIdentity client;
     private ScheduledFuture<?> timeout;
@@ -92,10 +99,11 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     /** Messages that arrived behind the waiting option, in order; this handler owns their references. */
     private final ArrayDeque<Object> pending = new ArrayDeque<>();
 
-    HandshakeHandler(ClientConnection conn, AccessGate access, FrontendLimits limits) {
+    HandshakeHandler(ClientConnection conn, AccessGate access, FrontendLimits limits, FrontendTls tls) {
         this.conn = conn;
         this.access = access;
         this.limits = limits;
+        this.tls = tls;
         this.client = ClientIdentity.of(conn.channel().remoteAddress());
     }
 
@@ -234,8 +242,85 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (tlsStarting) {
+            tlsFailed(ctx, cause);
+            return;
+        }
         finished = true;
         conn.failed(cause);
+    }
+
+    // ---------------------------------------------------------------- TLS
+
+    private void startTls(ChannelHandlerContext ctx, ByteBuf data) {
+        if (data.isReadable()) {
+            error(ctx, OPT_STARTTLS, REP_ERR_INVALID, "STARTTLS takes no data");
+        } else if (tls.mode() == FrontendTls.Mode.OFF) {
+            error(ctx, OPT_STARTTLS, REP_ERR_POLICY, "TLS is not configured on this server");
+        } else if (tlsEstablished) {
+            error(ctx, OPT_STARTTLS, REP_ERR_INVALID, "TLS is already negotiated");
+        } else if (TlsUpgrade.pipelinedAfterStartTls(ctx) || !pending.isEmpty()) {
+            finished = true;
+            conn.protocolError("data-after-starttls", "data sent after STARTTLS before the server's answer");
+        } else {
+            ack(ctx, OPT_STARTTLS);
+            TlsUpgrade.begin(ctx, tls);
+            tlsStarting = true;
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof SslHandshakeCompletionEvent done && tlsStarting) {
+            if (done.isSuccess()) {
+                tlsStarted(ctx);
+            } else {
+                tlsFailed(ctx, done.cause());
+            }
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    /** The spec: after STARTTLS everything negotiated before it is forgotten. */
+    private void tlsStarted(ChannelHandlerContext ctx) {
+        tlsStarting = false;
+        tlsEstablished = true;
+        structuredReplies = false;
+        clearMetaContext();
+        TlsUpgrade.verifiedSubject(ctx).ifPresent(subject -> client = client.withSubject(subject));
+        conn.observer().tlsHandshake(true);
+        LOG.debug("{}: TLS started ({}), client {}", conn.remote(), TlsUpgrade.describe(ctx), client.describe());
+    }
+
+    private void tlsFailed(ChannelHandlerContext ctx, Throwable cause) {
+        if (!tlsStarting) {
+            return;
+        }
+        tlsStarting = false;
+        finished = true;
+        conn.observer().tlsHandshake(false);
+        TlsUpgrade.failed(conn.remote(), cause);
+        ctx.close();
+    }
+
+    /**
+     * Why TLS keeps this client from {@code export} for now, or null: a TLS-only export before STARTTLS, or one that
+     * wants a verified client certificate the client did not present.
+     */
+    private String tlsDemand(Export export) {
+        if (!tlsEstablished && access.tlsRequired(export)) {
+            return "export '" + export.name() + "' requires TLS: send NBD_OPT_STARTTLS first";
+        }
+        if (tlsEstablished && client.subject().isEmpty() && access.certificateRequired(export)) {
+            return "export '" + export.name() + "' requires a client certificate that the server's CA verifies";
+        }
+        return null;
+    }
+
+    /** TLS_REQD before TLS, POLICY after it (the spec forbids TLS_REQD once TLS is on). */
+    private void refuseForTls(ChannelHandlerContext ctx, int option, String why) {
+        error(ctx, option, tlsEstablished ? REP_ERR_POLICY : REP_ERR_TLS_REQD, why);
     }
 
     private void timedOut() {
@@ -270,6 +355,16 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
             error(ctx, option, REP_ERR_SHUTDOWN, "server is shutting down");
             return;
         }
+        if (tls.mode() == FrontendTls.Mode.REQUIRED && !tlsEstablished && option != OPT_STARTTLS
+                && option != OPT_ABORT) {
+            if (option == OPT_EXPORT_NAME) {
+                finished = true;
+                conn.protocolError("tls-required", "EXPORT_NAME before STARTTLS, and TLS is required");
+            } else {
+                error(ctx, option, REP_ERR_TLS_REQD, "TLS is required: send NBD_OPT_STARTTLS first");
+            }
+            return;
+        }
         switch (option) {
             case OPT_EXPORT_NAME:
                 exportName(ctx, o.data());
@@ -281,11 +376,7 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
                 list(ctx, o.data());
                 break;
             case OPT_STARTTLS:
-                if (o.data().isReadable()) {
-                    error(ctx, option, REP_ERR_INVALID, "STARTTLS takes no data");
-                } else {
-                    error(ctx, option, REP_ERR_POLICY, "TLS is not configured on this server");
-                }
+                startTls(ctx, o.data());
                 break;
             case OPT_INFO:
             case OPT_GO:
@@ -341,6 +432,12 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
             conn.protocolError("unknown-export", "EXPORT_NAME for unknown export '" + name + "'");
             return;
         }
+        String tlsDemand = tlsDemand(export);
+        if (tlsDemand != null) {
+            // EXPORT_NAME cannot be answered with an error: the spec says to end the session
+            conn.protocolError("tls-required", "EXPORT_NAME: " + tlsDemand);
+            return;
+        }
         if (!export.ready()) {
             awaitExport(ctx, export, "EXPORT_NAME", () -> exportNameReady(ctx, export),
                     () -> conn.protocolError("export-not-ready", "EXPORT_NAME: " + noPathMessage(export)));
@@ -375,6 +472,9 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
         }
         ByteBufAllocator alloc = ctx.alloc();
         for (Export export : access.listed(client)) {
+            if (!tlsEstablished && access.tlsRequired(export)) {
+                continue; // the spec lets SELECTIVETLS servers leave TLS-only exports out before TLS
+            }
             ctx.write(new NbdOptionReply(OPT_LIST, REP_SERVER,
                     NbdOptionPayloads.server(alloc, export.name(), displayable(export.description()))));
         }
@@ -392,6 +492,11 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
         Export export = access.find(request.name(), client, NbdConstants.optionName(option), conn.remote());
         if (export == null) {
             error(ctx, option, REP_ERR_UNKNOWN, "unknown export '" + request.name() + "'");
+            return;
+        }
+        String tlsDemand = tlsDemand(export);
+        if (tlsDemand != null) {
+            refuseForTls(ctx, option, tlsDemand);
             return;
         }
         if (!export.ready()) {
@@ -455,8 +560,14 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
             error(ctx, OPT_LIST_META_CONTEXT, REP_ERR_INVALID, e.getMessage());
             return;
         }
-        if (access.find(request.exportName(), client, "LIST_META_CONTEXT", conn.remote()) == null) {
+        Export listed = access.find(request.exportName(), client, "LIST_META_CONTEXT", conn.remote());
+        if (listed == null) {
             error(ctx, OPT_LIST_META_CONTEXT, REP_ERR_UNKNOWN, "unknown export '" + request.exportName() + "'");
+            return;
+        }
+        String tlsDemand = tlsDemand(listed);
+        if (tlsDemand != null) {
+            refuseForTls(ctx, OPT_LIST_META_CONTEXT, tlsDemand);
             return;
         }
         if (MetaContexts.listed(request.queries())) {
@@ -484,6 +595,11 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
         Export export = access.find(request.exportName(), client, "SET_META_CONTEXT", conn.remote());
         if (export == null) {
             error(ctx, OPT_SET_META_CONTEXT, REP_ERR_UNKNOWN, "unknown export '" + request.exportName() + "'");
+            return;
+        }
+        String tlsDemand = tlsDemand(export);
+        if (tlsDemand != null) {
+            refuseForTls(ctx, OPT_SET_META_CONTEXT, tlsDemand);
             return;
         }
         if (MetaContexts.selected(request.queries())) {

@@ -83,9 +83,17 @@ public final class NbdFrontend {
     private final RefusalLog refusals = new RefusalLog(LOG, RefusalLog.INTERVAL_NANOS);
     private volatile boolean closing;
     private volatile CompletableFuture<Void> closed;
+    private final FrontendTls tls;
 
     public NbdFrontend(ExportCatalog catalog, FrontendLimits limits, FrontendObserver observer,
             EventLoopGroup bossGroup, EventLoopGroup workerGroup, Class<? extends ServerChannel> channelType) {
+        this(catalog, limits, FrontendTls.OFF, observer, bossGroup, workerGroup, channelType);
+    }
+
+    /** @param tls what STARTTLS does ({@link FrontendTls#OFF}: refused) */
+    public NbdFrontend(ExportCatalog catalog, FrontendLimits limits, FrontendTls tls, FrontendObserver observer,
+            EventLoopGroup bossGroup, EventLoopGroup workerGroup, Class<? extends ServerChannel> channelType) {
+        this.tls = Objects.requireNonNull(tls, "tls");
         this.limits = Objects.requireNonNull(limits, "limits");
         this.observer = observer == null ? FrontendObserver.NONE : observer;
         this.access = new AccessGate(Objects.requireNonNull(catalog, "catalog"), this.observer);
@@ -232,7 +240,7 @@ public final class NbdFrontend {
                 .addLast(FLUSH, new FlushConsolidationHandler(FLUSHES_PER_BATCH, true))
                 .addLast(HANDSHAKE_DECODER, new NbdServerHandshakeDecoder(limits.maxOptionLength()))
                 .addLast(HANDSHAKE_ENCODER, new NbdServerHandshakeEncoder())
-                .addLast(HANDSHAKE, new HandshakeHandler(conn, access, limits));
+                .addLast(HANDSHAKE, new HandshakeHandler(conn, access, limits, tls));
         if (closing) {
             // close() may have taken its snapshot of the connections just before this one was added
             conn.beginShutdown();

@@ -28,6 +28,9 @@ public final class GatewayMetrics implements AutoCloseable {
     private final Map<String, Counter> protocolErrors = new ConcurrentHashMap<>();
     private final AtomicInteger connections = new AtomicInteger();
     private final Counter accepted;
+    private final Counter tlsOk;
+    private final Counter tlsFailed;
+    private final Map<String, Counter> tlsReloads = new ConcurrentHashMap<>();
     private final JvmGcMetrics gc = new JvmGcMetrics();
     private final FrontendObserver frontendObserver = new ClientMetrics();
 
@@ -36,11 +39,27 @@ public final class GatewayMetrics implements AutoCloseable {
                 .description("Client connections open now").register(registry);
         accepted = Counter.builder(MeterNames.CLIENT_CONNECTIONS)
                 .description("Client connections accepted since start").register(registry);
+        tlsOk = tlsHandshakes("ok");
+        tlsFailed = tlsHandshakes("failed");
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
         gc.bindTo(registry);
+    }
+
+    private Counter tlsHandshakes(String outcome) {
+        return Counter.builder(MeterNames.CLIENT_TLS_HANDSHAKES).tag("outcome", outcome)
+                .description("TLS handshakes after NBD_OPT_STARTTLS, by outcome").register(registry);
+    }
+
+    /** A TLS listener's ({@code nbd} or {@code admin}) certificates were reloaded ({@code ok}) or kept. */
+    public void tlsReload(String listener, boolean ok) {
+        String outcome = ok ? "ok" : "failed";
+        tlsReloads.computeIfAbsent(listener + "/" + outcome, k -> Counter.builder(MeterNames.TLS_RELOADS)
+                .tag("listener", listener).tag("outcome", outcome)
+                .description("Certificate reloads of a TLS listener; failed: the old certificates stay in use")
+                .register(registry)).increment();
     }
 
     /** The observer for one export; the same instance for the same name. */
@@ -103,6 +122,11 @@ public final class GatewayMetrics implements AutoCloseable {
             if (m != null) {
                 m.accessRefused();
             }
+        }
+
+        @Override
+        public void tlsHandshake(boolean ok) {
+            (ok ? tlsOk : tlsFailed).increment();
         }
 
         @Override

@@ -27,6 +27,8 @@ public final class MeterNames {
     public static final String CLIENT_CONNECTIONS_NOW = "mpath.client.connections";
     public static final String CLIENT_CONNECTIONS = "mpath.client.connections.accepted";
     public static final String CLIENT_PROTOCOL_ERRORS = "mpath.client.protocol.errors";
+    public static final String CLIENT_TLS_HANDSHAKES = "mpath.client.tls.handshakes";
+    public static final String TLS_RELOADS = "mpath.tls.reloads";
 
     public static final String ADMIN_UNAUTHORIZED = "mpath.admin.unauthorized";
 

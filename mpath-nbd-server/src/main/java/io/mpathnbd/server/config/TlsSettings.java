@@ -1,0 +1,102 @@
+package io.mpathnbd.server.config;
+
+import io.mpathnbd.core.tls.CertificateFiles;
+import io.mpathnbd.server.frontend.FrontendTls.Mode;
+import io.netty.handler.ssl.ClientAuth;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * TLS on the NBD port ({@code tls:}): the mode of the NBD spec (off, SELECTIVETLS as {@code optional}, FORCEDTLS as
+ * {@code required}), the certificate files (a directory in nbdkit's and qemu's layout, or single files), whether the
+ * TLS handshake asks clients for a certificate, and how often the files are checked for a new version.
+ *
+ * @param mode           what STARTTLS and the exports demand
+ * @param files          the server certificate and key, and the CA that verifies client certificates
+ * @param clientAuth     NONE: no client certificate asked for; OPTIONAL: asked, verified when sent; REQUIRE: no
+ *                       TLS without one
+ * @param reloadInterval how often the files are compared with the ones loaded; zero: only on SIGHUP
+ * @param where          the config key the files came from, for messages
+ */
+public record TlsSettings(Mode mode, CertificateFiles files, ClientAuth clientAuth, Duration reloadInterval,
+        String where) {
+    static final String KEY = "tls";
+    static final List<String> KEYS = List.of("mode", "certificates", "cert-file", "key-file", "ca-file",
+            "client-certificates", "reload-interval");
+    public static final Duration DEFAULT_RELOAD = Duration.ofSeconds(10);
+    private static final List<String> CLIENT_AUTH = List.of("none", "optional", "required");
+
+    public static final TlsSettings OFF = new TlsSettings(Mode.OFF, null, ClientAuth.NONE, Duration.ZERO, KEY);
+
+    public boolean enabled() {
+        return mode != Mode.OFF;
+    }
+
+    /** The top-level {@code tls:} section, or {@link #OFF} without one. */
+    static TlsSettings read(Section parent) {
+        if (!parent.has(KEY)) {
+            return OFF;
+        }
+        Section s = Section.of(parent.raw(KEY), KEY);
+        s.allowOnly(KEYS);
+        Mode mode = Mode.valueOf(s.choice("mode", "required", Mode.LABELS).toUpperCase(Locale.ROOT));
+        String dir = s.string("certificates", null);
+        String cert = s.string("cert-file", null);
+        String key = s.string("key-file", null);
+        String ca = s.string("ca-file", null);
+        if (mode == Mode.OFF) {
+            return OFF;
+        }
+        CertificateFiles files;
+        String where;
+        if (dir != null) {
+            if (cert != null || key != null || ca != null) {
+                throw new ConfigException(KEY + ": give either certificates (a directory with server-cert.pem,"
+                        + " server-key.pem and ca-cert.pem) or cert-file, key-file and ca-file, not both");
+            }
+            files = CertificateFiles.serverDirectory(Path.of(dir));
+            where = s.where("certificates");
+        } else {
+            if (cert == null || key == null) {
+                throw new ConfigException(KEY + ": with mode " + mode.label() + " it needs certificates: DIR (with"
+                        + " server-cert.pem and server-key.pem), or cert-file and key-file");
+            }
+            files = new CertificateFiles(Optional.ofNullable(ca).map(Path::of), Optional.of(Path.of(cert)),
+                    Optional.of(Path.of(key)));
+            where = s.where("cert-file");
+        }
+        String auth = s.choice("client-certificates", files.ca().isPresent() ? "optional" : "none", CLIENT_AUTH);
+        ClientAuth clientAuth = switch (auth) {
+            case "required" -> ClientAuth.REQUIRE;
+            case "optional" -> ClientAuth.OPTIONAL;
+            default -> ClientAuth.NONE;
+        };
+        if (clientAuth != ClientAuth.NONE && files.ca().isEmpty()) {
+            throw new ConfigException(s.where("client-certificates") + ": '" + auth + "' needs a CA to verify"
+                    + " client certificates with (ca-cert.pem in the certificates directory, or ca-file)");
+        }
+        Duration reload = s.duration("reload-interval", DEFAULT_RELOAD, Duration.ZERO);
+        return new TlsSettings(mode, files, clientAuth, reload, where);
+    }
+
+    /** Fails for per-export TLS demands these settings cannot meet. */
+    void checkExport(String export, boolean tlsRequired, boolean certificateRequired) {
+        if ((tlsRequired || certificateRequired) && mode == Mode.OFF) {
+            throw new ConfigException("export '" + export + "': " + (certificateRequired ? "client-certificate: required"
+                    : "tls-only: true") + ", but the gateway has no TLS (add a tls: section)");
+        }
+        if (certificateRequired && clientAuth == ClientAuth.NONE) {
+            throw new ConfigException("export '" + export + "': client-certificate: required, but tls:"
+                    + " client-certificates is none, so no client would ever present one");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return mode == Mode.OFF ? "tls(off)" : "tls(" + mode.label() + ", " + files.cert().orElseThrow()
+                + ", client certificates " + clientAuth.name().toLowerCase(Locale.ROOT) + ")";
+    }
+}
