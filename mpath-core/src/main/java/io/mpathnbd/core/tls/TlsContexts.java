@@ -18,7 +18,10 @@ public final class TlsContexts {
     private TlsContexts() {
     }
 
-    /** A server context; {@code clientAuth} says whether clients must, may or need not present a certificate. */
+    /**
+     * A server context; {@code clientAuth} says whether clients must, may or need not present a certificate. The
+     * certificate and key are proven to belong together first ({@link TlsSelfTest}).
+     */
     public static SslContext server(CertificateFiles files, ClientAuth clientAuth, SslProvider provider)
             throws TlsConfigException {
         files.check(CertificateFiles.Role.SERVER, clientAuth != ClientAuth.NONE, "TLS server");
@@ -27,7 +30,9 @@ public final class TlsContexts {
                     .forServer(files.cert().orElseThrow().toFile(), files.key().orElseThrow().toFile())
                     .sslProvider(provider).protocols(PROTOCOLS).clientAuth(clientAuth);
             files.ca().ifPresent(ca -> builder.trustManager(ca.toFile()));
-            return builder.build();
+            SslContext context = builder.build();
+            TlsSelfTest.check(files, provider);
+            return context;
         } catch (SSLException | IllegalArgumentException e) {
             throw new TlsConfigException("TLS server: cannot load " + describe(files) + ": " + reason(e), e);
         }

@@ -28,6 +28,17 @@ class TlsContextsTest {
     }
 
     @Test
+    void aCertificateBesideAKeyThatIsNotItsOwnIsRefused() throws Exception {
+        TestPki pki = new TestPki("ca");
+        Path dir = pki.writeDirectory(tmp, pki.server(), null);
+        Files.writeString(dir.resolve("server-key.pem"), pki.server().keyPem());
+        TlsConfigException e = assertThrows(TlsConfigException.class, () -> TlsContexts.server(
+                CertificateFiles.serverDirectory(dir), ClientAuth.NONE, SslProvider.JDK));
+        assertTrue(e.getMessage().contains("do not make a working TLS server")
+                && e.getMessage().contains("server-cert.pem"), e.getMessage());
+    }
+
+    @Test
     void saysWhichFileIsMissingOrBroken() throws Exception {
         TestPki pki = new TestPki("ca");
         Path dir = pki.writeDirectory(tmp, pki.server(), null);

@@ -73,6 +73,11 @@ final class ChildProcess implements AutoCloseable {
         }
     }
 
+    /** The child's process id, e.g. to send it a signal. */
+    long pid() {
+        return process.pid();
+    }
+
     /** Sends SIGTERM (like Ctrl-C for the shutdown hook) and waits for the exit; returns the exit code. */
     int terminate(Duration timeout) throws InterruptedException {
         process.destroy();

@@ -56,6 +56,31 @@ class ServeProcessTest {
     }
 
     @Test
+    void sighupReloadsTheTlsCertificates() throws Exception {
+        io.mpathnbd.core.support.TestPki oldCa = new io.mpathnbd.core.support.TestPki("old-ca");
+        Path live = oldCa.writeDirectory(dir.resolve("hup-pki"), oldCa.server(), null);
+        io.mpathnbd.core.support.TestPki newCa = new io.mpathnbd.core.support.TestPki("new-ca");
+        Path newClient = newCa.writeDirectory(dir.resolve("hup-client"), null, newCa.client("c"));
+        Path cfg = dir.resolve("hup.yaml");
+        int nbd = FreePort.next();
+        Files.writeString(cfg, "listen: 127.0.0.1:" + nbd + "\nadmin: 127.0.0.1:" + FreePort.next() + "\n"
+                + "tls:\n  certificates: " + live + "\n  reload-interval: 0s\n"
+                + "exports:\n  - name: d\n    paths: [" + GatewayTestSupport.fileUri(GatewayTestSupport.image(dir,
+                "hup.img")) + "]\n");
+        try (ChildProcess p = ChildProcess.start(dir, "serve", "--config", cfg.toString())) {
+            p.awaitOutput("the gateway to listen", Duration.ofSeconds(30),
+                    s -> s.contains("serving NBD on 127.0.0.1:" + nbd));
+            newCa.writeDirectory(live, newCa.server(), null);
+            Tools.run(Duration.ofSeconds(10), "kill", "-HUP", Long.toString(p.pid())).assertOk();
+            p.awaitOutput("the reload", Duration.ofSeconds(30), s -> s.contains("certificates reloaded (SIGHUP)"));
+            String uri = "nbds://127.0.0.1:" + nbd + "/d?tls-certificates=" + newClient;
+            GatewayTestSupport.await("export ready over TLS", Duration.ofSeconds(20),
+                    () -> Tools.run(Duration.ofSeconds(20), "nbdinfo", "--size", uri).ok());
+            assertEquals(143, p.terminate(Duration.ofSeconds(30)), p.describe());
+        }
+    }
+
+    @Test
     void aTransportThatCannotLoadFallsBackWithAWarningAndServes() throws Exception {
         Path img = GatewayTestSupport.image(dir, "fallback.img");
         int nbd = FreePort.next();

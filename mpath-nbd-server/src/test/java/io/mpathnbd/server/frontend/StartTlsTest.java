@@ -102,7 +102,7 @@ class StartTlsTest {
     }
 
     @Test
-    void libnbdAndQemuDoIoOverTlsWhenItIsRequired() {
+    void libnbdAndQemuDoIoOverTlsWhenItIsRequired() throws Exception {
         String uri = tlsUri(forced, "disk0", clientDir);
         assertEquals(String.valueOf(GatewayTestSupport.IMAGE_SIZE),
                 Tools.run(TIMEOUT, "nbdinfo", "--size", uri).assertOk().stdout().strip());
@@ -122,6 +122,13 @@ class StartTlsTest {
                 "tls-creds-x509,id=tls0,dir=" + clientDir + ",endpoint=client", "--image-opts",
                 "driver=nbd,host=127.0.0.1,port=" + port(forced) + ",export=disk0,tls-creds=tls0").assertOk();
         assertTrue(info.stdout().contains("virtual size: 64 MiB"), info.describe());
+
+        // nbdcopy reads the whole export over TLS; the 64 KiB nbdsh wrote at 1 MiB come back
+        Path copy = dir.resolve("copy.img");
+        Tools.run(TIMEOUT, "nbdcopy", uri, copy.toString()).assertOk();
+        byte[] copied = java.nio.file.Files.readAllBytes(copy);
+        assertEquals(GatewayTestSupport.IMAGE_SIZE, copied.length);
+        assertEquals(0x5a, copied[(1 << 20) + 4095]);
 
         Tools.Result list = Tools.run(TIMEOUT, "nbd-client", "-l", "127.0.0.1", String.valueOf(port(forced)),
                 "-certfile", clientDir.resolve("client-cert.pem").toString(), "-keyfile",
