@@ -40,12 +40,15 @@ final class NbdDriver implements BackendDriver {
     private static final String EPOLL_SOCKET_CHANNEL = "io.netty.channel.epoll.EpollSocketChannel";
 
     private final NbdTarget target;
+    private final NbdTls tls;
     private final String uri;
     private final BackendContext context;
     private final DriverOptions options;
 
-    NbdDriver(NbdTarget target, String uri, BackendContext context, DriverOptions options) {
+    /** @param tls null for clear text ({@code nbd://}) */
+    NbdDriver(NbdTarget target, NbdTls tls, String uri, BackendContext context, DriverOptions options) {
         this.target = target;
+        this.tls = tls;
         this.uri = uri;
         this.context = context;
         this.options = options;
@@ -138,7 +141,9 @@ final class NbdDriver implements BackendDriver {
                                 .addLast(NbdConnection.HANDSHAKE_DECODER, decoder)
                                 .addLast(NbdConnection.HANDSHAKE_ENCODER, HANDSHAKE_ENCODER)
                                 .addLast(NbdConnection.HANDSHAKE, new NbdHandshakeHandler(target.exportName(),
-                                        display, decoder, n -> new NbdConnection(ch, n,
+                                        display, decoder, tls == null ? null
+                                                : () -> tls.newHandler(ch.alloc(), target.port()),
+                                        n -> new NbdConnection(ch, n,
                                                 Math.min(options.maxPayload(), n.maxBlock()),
                                                 options.requestTimeout(), display), result));
                     }
