@@ -36,14 +36,14 @@ class ConfigValidationTest {
                     paths:
                       - file:/a
                       - foo://host/x
-                """, "exports[0].paths[1]: unsupported scheme 'foo' (supported: file, iscsi, nbd)");
+                """, "exports[0].paths[1]: unsupported scheme 'foo' (supported: file, iscsi, nbd, nbds)");
         error("""
                 exports:
                   - name: disk0
                     paths:
                       - file:/a
                       - uri: foo://host/x
-                """, "exports[0].paths[1].uri: unsupported scheme 'foo' (supported: file, iscsi, nbd)");
+                """, "exports[0].paths[1].uri: unsupported scheme 'foo' (supported: file, iscsi, nbd, nbds)");
     }
 
     @Test
@@ -130,7 +130,7 @@ class ConfigValidationTest {
         error("listne: 127.0.0.1:1\n" + EXPORT, "unknown key 'listne' at the top level (did you mean 'listen'?)");
         error("zzz: 1\n" + EXPORT,
                 "unknown key 'zzz' at the top level (known keys: listen, admin, admin-auth, busy-poll, limits,"
-                        + " defaults, iscsi, exports)");
+                        + " defaults, iscsi, backend-tls, exports)");
         error("iopolicy: numa\n" + EXPORT,
                 "unknown key 'iopolicy' at the top level (it belongs under 'defaults:' or in an export)");
         error("""
