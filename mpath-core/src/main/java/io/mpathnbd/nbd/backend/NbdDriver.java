@@ -109,9 +109,9 @@ final class NbdDriver implements BackendDriver {
         Negotiated n = connections.get(0).negotiated();
         BackendInfo info = n.toInfo(options.maxPayload());
         NbdSession session = new NbdSession(target.display(), info, connections, options.requestTimeout());
-        LOG.info("connected to {}: {}, {} connection(s), max payload {}{}", target.display(), n.describe(),
-                connections.size(), info.maxPayload(), n.description() == null ? ""
-                        : ", description '" + n.description() + "'");
+        LOG.info("connected to {}: {}, {} connection(s), max payload {}{}{}", target.display(), n.describe(),
+                connections.size(), info.maxPayload(), tls == null ? "" : ", " + tls.describe(connections.get(0)),
+                n.description() == null ? "" : ", description '" + n.description() + "'");
         return session;
     }
 

@@ -10,6 +10,7 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
 import java.nio.file.Path;
 import java.util.Optional;
+import javax.net.ssl.SSLSession;
 
 /**
  * The TLS side of one {@code nbds://} path: a client context built once when the path is configured and shared by
@@ -66,6 +67,16 @@ final class NbdTls {
     /** The name checked against the server's certificate (DNS name or IP address). */
     String hostname() {
         return hostname;
+    }
+
+    /** The TLS version and cipher suite of a connection, and the name its certificate was checked for. */
+    String describe(NbdConnection connection) {
+        SslHandler handler = connection.channel().pipeline().get(SslHandler.class);
+        if (handler == null) {
+            return "TLS (closed)";
+        }
+        SSLSession session = handler.engine().getSession();
+        return session.getProtocol() + " " + session.getCipherSuite() + " (certificate checked for " + hostname + ")";
     }
 
     /** A client handler that verifies the server's certificate against the CA and {@link #hostname()}. */
