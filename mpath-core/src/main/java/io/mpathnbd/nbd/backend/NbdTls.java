@@ -3,27 +3,25 @@ package io.mpathnbd.nbd.backend;
 import io.mpathnbd.core.backend.TransportOptions;
 import io.mpathnbd.core.tls.CertificateFiles;
 import io.mpathnbd.core.tls.TlsConfigException;
-import io.mpathnbd.core.tls.TlsContexts;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
-import io.netty.handler.ssl.SslProvider;
 import java.nio.file.Path;
 import java.util.Optional;
 import javax.net.ssl.SSLSession;
 
 /**
- * The TLS side of one {@code nbds://} path: a client context built once when the path is configured and shared by
- * all its connections, and the host name the server's certificate must match.
+ * The TLS side of one {@code nbds://} path: a client context loaded when the path is configured and shared by all
+ * its connections (reloaded on a connect after its files changed), and the host name the server's certificate must
+ * match.
  */
 final class NbdTls {
     /** One full TLS record per wrap: the least framing per byte, and a 4 KiB write's header shares its record. */
     static final int WRAP_DATA_SIZE = 16 * 1024;
 
-    private final SslContext context;
+    private final ReloadingClientContext context;
     private final String hostname;
 
-    private NbdTls(SslContext context, String hostname) {
+    private NbdTls(ReloadingClientContext context, String hostname) {
         this.context = context;
         this.hostname = hostname;
     }
@@ -41,8 +39,7 @@ final class NbdTls {
                             + ", or ca-file:" : "no " + Path.of(dir).resolve(CertificateFiles.CA)) + ")");
         }
         try {
-            // the JDK provider: netty-tcnative is not a dependency
-            SslContext context = TlsContexts.client(files, SslProvider.JDK);
+            ReloadingClientContext context = new ReloadingClientContext(files, target.display());
             String hostname = options.get(NbdTlsOptions.HOSTNAME);
             return new NbdTls(context, hostname == null || hostname.isBlank() ? target.host() : hostname.trim());
         } catch (TlsConfigException e) {
@@ -81,7 +78,7 @@ final class NbdTls {
 
     /** A client handler that verifies the server's certificate against the CA and {@link #hostname()}. */
     SslHandler newHandler(ByteBufAllocator alloc, int port) {
-        SslHandler handler = context.newHandler(alloc, hostname, port);
+        SslHandler handler = context.current().newHandler(alloc, hostname, port);
         handler.setWrapDataSize(WRAP_DATA_SIZE);
         return handler;
     }

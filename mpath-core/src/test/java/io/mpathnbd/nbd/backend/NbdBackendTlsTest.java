@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mpathnbd.core.backend.BackendDriver;
 import io.mpathnbd.core.backend.BackendException;
 import io.mpathnbd.core.backend.DriverOptions;
 import io.mpathnbd.core.backend.TransportOptions;
@@ -18,7 +19,9 @@ import io.mpathnbd.testing.peers.Nbdkit;
 import io.mpathnbd.testing.peers.QemuNbd;
 import io.mpathnbd.testing.peers.Tools;
 import io.netty.handler.ssl.SslHandler;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -176,6 +179,28 @@ class NbdBackendTlsTest {
                 () -> harness.drivers.create("nbds://127.0.0.1:1/x",
                         tls(client, NbdTlsOptions.KEY_FILE, missingKey.toString())));
         assertTrue(key.getMessage().contains(missingKey.toString()), key.getMessage());
+    }
+
+    @Test
+    void renewedCaIsUsedFromTheNextConnectOn() throws Exception {
+        TestPki next = new TestPki("next CA");
+        Path serverDir = next.writeDirectory(tmp.resolve("next-server"), next.server(), null);
+        Path client = clientDir(pki, null);
+        try (Nbdkit kit = Nbdkit.builder().dir(tmp).tls(serverDir, false).memory(SIZE).start()) {
+            BackendDriver driver = harness.driver(kit.tlsUri(), tls(client));
+            BackendException before = harness.connectFails(driver);
+            assertTrue(before.getMessage().contains("PKIX"), before.getMessage());
+            Path ca = client.resolve("ca-cert.pem");
+            FileTime old = Files.getLastModifiedTime(ca);
+            Files.writeString(ca, "not a certificate\n");
+            // a clock that ticks coarsely must still see a change
+            Files.setLastModifiedTime(ca, FileTime.from(old.toInstant().plusSeconds(5)));
+            BackendException broken = harness.connectFails(driver);
+            assertTrue(broken.getMessage().contains("PKIX"), "the previous CA is kept: " + broken.getMessage());
+            Files.writeString(ca, next.caPem());
+            Files.setLastModifiedTime(ca, FileTime.from(old.toInstant().plusSeconds(10)));
+            roundTrip(harness.connect(driver));
+        }
     }
 
     private static void assertPathError(BackendException e) {
