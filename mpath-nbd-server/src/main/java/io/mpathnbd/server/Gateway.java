@@ -19,6 +19,7 @@ import io.mpathnbd.server.config.PathUris;
 import io.mpathnbd.server.frontend.NbdFrontend;
 import io.mpathnbd.server.metrics.ExportMetrics;
 import io.mpathnbd.server.metrics.GatewayMetrics;
+import io.netty.handler.ssl.SslContext;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -52,11 +53,14 @@ public final class Gateway implements AutoCloseable {
     private InetSocketAddress nbdAddress;
     private InetSocketAddress adminAddress;
     private volatile boolean closed;
+    /** The admin API's HTTPS context, or null for plain HTTP. */
+    private final SslContext adminTls;
 
-    private Gateway(GatewayConfig config, EventLoops loops) {
+    private Gateway(GatewayConfig config, EventLoops loops, SslContext adminTls) {
         this.config = config;
+        this.adminTls = adminTls;
         this.loops = loops;
-        this.drivers = new Drivers(new BackendContext(loops.workers(), loops.epoll()));
+        this.drivers = new Drivers(new BackendContext(loops.workers(), loops.socketChannelClass()));
         this.metrics = new GatewayMetrics();
     }
 
@@ -69,7 +73,10 @@ public final class Gateway implements AutoCloseable {
      */
     public static Gateway start(GatewayConfig config) throws Exception {
         config.adminAuth().checkExposure(config.admin());
-        Gateway g = new Gateway(config, EventLoops.create("mpath", 0, config.busyPoll()));
+        // certificate files are read before anything binds, so a wrong one fails the start cleanly
+        SslContext adminTls = config.adminTls().enabled() ? config.adminTls().context() : null;
+        Gateway g = new Gateway(config, EventLoops.create("mpath", 0, config.busyPoll(), config.transport()),
+                adminTls);
         try {
             g.createExports();
             g.startListeners();
@@ -136,14 +143,14 @@ public final class Gateway implements AutoCloseable {
 
     private void startListeners() throws Exception {
         frontend = new NbdFrontend(catalog, config.limits(), metrics.frontendObserver(), loops.boss(),
-                loops.workers(), loops.epoll());
+                loops.workers(), loops.serverChannelClass());
         nbdAddress = bind("NBD", config.listen(), frontend.bind(config.listen().host(), config.listen().port()));
-        admin = new AdminServer(this, loops);
+        admin = new AdminServer(this, loops, adminTls);
         adminAddress = bind("admin API", config.admin(), admin.bind(config.admin().host(), config.admin().port()));
         AdminAuth auth = config.adminAuth();
-        LOG.info("serving NBD on {} ({} export(s): {}); admin API on http://{} (metrics at /metrics), {}",
+        LOG.info("serving NBD on {} ({} export(s): {}); admin API on {}://{} (metrics at /metrics), {}",
                 new HostPort(config.listen().host(), nbdAddress.getPort()), exportList.size(),
-                exportList.stream().map(Export::name).toList(),
+                exportList.stream().map(Export::name).toList(), adminTls != null ? "https" : "http",
                 new HostPort(config.admin().host(), adminAddress.getPort()), describe(auth));
         if (!auth.tokenRequired() && !adminAddress.getAddress().isLoopbackAddress()) {
             LOG.warn("the admin API listens on {}, reachable from other machines, without authentication"

@@ -70,7 +70,7 @@ final class IscsiDriver implements BackendDriver {
         }
         CompletableFuture<IscsiConnection> login;
         try {
-            login = IscsiConnection.login(cfg, loop, context.epoll());
+            login = IscsiConnection.login(cfg, loop, context.socketChannel());
         } catch (RuntimeException e) {
             login = CompletableFuture.failedFuture(e);
         }

@@ -38,12 +38,14 @@ public final class IscsiConnection {
     }
 
     /**
-     * Connects to {@code cfg.portal()} on {@code loop} (epoll or NIO channel to match the loop) and logs in. Fails
+     * Connects to {@code cfg.portal()} on {@code loop} with a {@code socketChannel} that matches the loop's transport
+     * (NIO, epoll, io_uring) and logs in. Fails
      * with {@link LoginException} when the target refuses, IOException when the connection, the protocol or the
      * login timeout fails.
      */
-    public static CompletableFuture<IscsiConnection> login(IscsiSessionConfig cfg, EventLoop loop, boolean epoll) {
-        return Transport.login(cfg, loop, epoll);
+    public static CompletableFuture<IscsiConnection> login(IscsiSessionConfig cfg, EventLoop loop,
+            Class<? extends Channel> socketChannel) {
+        return Transport.login(cfg, loop, socketChannel);
     }
 
     /**
@@ -51,9 +53,9 @@ public final class IscsiConnection {
      * logs out, and returns the targets with their addresses.
      */
     public static CompletableFuture<List<DiscoveredTarget>> discover(IscsiSessionConfig cfg, EventLoop loop,
-            boolean epoll) {
+            Class<? extends Channel> socketChannel) {
         IscsiSessionConfig discovery = cfg.discovery() ? cfg : cfg.withTargetName(null);
-        return login(discovery, loop, epoll).thenCompose(c -> c.session.text(TextKeys.of("SendTargets", "All"))
+        return login(discovery, loop, socketChannel).thenCompose(c -> c.session.text(TextKeys.of("SendTargets", "All"))
                 .thenCompose(keys -> {
                     List<DiscoveredTarget> targets = SendTargets.parse(keys);
                     LOG.info("{}: {} target(s) discovered", c.display, targets.size());

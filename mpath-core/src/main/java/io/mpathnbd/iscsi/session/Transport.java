@@ -10,7 +10,6 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
@@ -21,18 +20,18 @@ import org.slf4j.LoggerFactory;
 /** Opens the TCP connection to a portal and runs the login on it, all bounded by the login timeout. */
 final class Transport {
     private static final Logger LOG = LoggerFactory.getLogger(Transport.class);
-    private static final String EPOLL_SOCKET_CHANNEL = "io.netty.channel.epoll.EpollSocketChannel";
 
     private Transport() {
     }
 
-    static CompletableFuture<IscsiConnection> login(IscsiSessionConfig config, EventLoop loop, boolean epoll) {
+    static CompletableFuture<IscsiConnection> login(IscsiSessionConfig config, EventLoop loop,
+            Class<? extends Channel> socketChannel) {
         CompletableFuture<IscsiConnection> result = new CompletableFuture<>();
         String display = display(config);
         long timeoutNanos = config.loginTimeout().toNanos();
         Bootstrap b = new Bootstrap()
                 .group(loop)
-                .channel(epoll ? epollChannelClass() : NioSocketChannel.class)
+                .channel(socketChannel)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, Math.min(Integer.MAX_VALUE,
@@ -91,16 +90,5 @@ final class Transport {
 
     static String display(IscsiSessionConfig config) {
         return "iSCSI " + (config.discovery() ? "discovery" : config.targetName()) + " at " + config.portalText();
-    }
-
-    /** Loaded by name: mpath-core compiles without the native transport, which brings the class at run time. */
-    @SuppressWarnings("unchecked")
-    private static Class<? extends Channel> epollChannelClass() {
-        try {
-            return (Class<? extends Channel>) Class.forName(EPOLL_SOCKET_CHANNEL, true,
-                    Transport.class.getClassLoader());
-        } catch (ClassNotFoundException e) {
-            throw new IllegalStateException("epoll requested but the native transport is not available", e);
-        }
     }
 }

@@ -16,7 +16,6 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayList;
@@ -37,7 +36,6 @@ final class NbdDriver implements BackendDriver {
     /** Handshake replies are small (names and descriptions of at most 4 KiB); anything larger is not NBD. */
     private static final int MAX_HANDSHAKE_REPLY = 64 * 1024;
     private static final NbdClientHandshakeEncoder HANDSHAKE_ENCODER = new NbdClientHandshakeEncoder();
-    private static final String EPOLL_SOCKET_CHANNEL = "io.netty.channel.epoll.EpollSocketChannel";
 
     private final NbdTarget target;
     private final NbdTls tls;
@@ -126,7 +124,7 @@ final class NbdDriver implements BackendDriver {
         String display = target.display() + (index == 0 ? "" : " #" + index);
         Bootstrap b = new Bootstrap()
                 .group(loop)
-                .channel(context.epoll() ? epollChannelClass() : NioSocketChannel.class)
+                .channel(context.socketChannel())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(remaining)))
@@ -168,20 +166,6 @@ final class NbdDriver implements BackendDriver {
             }
         });
         return result;
-    }
-
-    /**
-     * The epoll socket channel, loaded by name: mpath-core compiles without the epoll classes (they come with the
-     * native transport at run time), and only an epoll event loop group, which has them, asks for it.
-     */
-    @SuppressWarnings("unchecked")
-    private static Class<? extends Channel> epollChannelClass() {
-        try {
-            return (Class<? extends Channel>) Class.forName(EPOLL_SOCKET_CHANNEL, true, NbdDriver.class.getClassLoader());
-        } catch (ClassNotFoundException e) {
-            throw new IllegalStateException("the event loops are epoll, but " + EPOLL_SOCKET_CHANNEL
-                    + " is not on the class path", e);
-        }
     }
 
     private BackendException timeout() {

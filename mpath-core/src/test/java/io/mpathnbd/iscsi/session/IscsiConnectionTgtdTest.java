@@ -18,6 +18,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioSocketChannel;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -88,14 +89,15 @@ class IscsiConnectionTgtdTest {
     }
 
     private IscsiConnection login(IscsiSessionConfig cfg) throws Exception {
-        IscsiConnection c = IscsiConnection.login(cfg, loop(), false).get(30, TimeUnit.SECONDS);
+        IscsiConnection c = IscsiConnection.login(cfg, loop(), NioSocketChannel.class).get(30, TimeUnit.SECONDS);
         connections.add(c);
         return c;
     }
 
     private static LoginException loginFailure(IscsiSessionConfig cfg) throws Exception {
         ExecutionException e = assertThrows(ExecutionException.class,
-                () -> IscsiConnection.login(cfg, group.next(), false).get(30, TimeUnit.SECONDS));
+                () -> IscsiConnection.login(cfg, group.next(), NioSocketChannel.class)
+                        .get(30, TimeUnit.SECONDS));
         assertTrue(e.getCause() instanceof LoginException, "expected a LoginException, got " + e.getCause());
         return (LoginException) e.getCause();
     }
@@ -428,7 +430,8 @@ class IscsiConnectionTgtdTest {
         // tgt answers SendTargets with the portals on the address the discovery connection came in on
         for (int portal = 0; portal < 2; portal++) {
             List<DiscoveredTarget> targets = IscsiConnection.discover(IscsiSessionConfig.defaults(INITIATOR, null,
-                    tgtd.portal(portal), IscsiSessionConfig.randomIsid()), loop(), false).get(30, TimeUnit.SECONDS);
+                    tgtd.portal(portal), IscsiSessionConfig.randomIsid()), loop(), NioSocketChannel.class)
+                    .get(30, TimeUnit.SECONDS);
             assertEquals(1, targets.size(), targets::toString);
             DiscoveredTarget t = targets.get(0);
             assertEquals(Tgtd.IQN, t.name());

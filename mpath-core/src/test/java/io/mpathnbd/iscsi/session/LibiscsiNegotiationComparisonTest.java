@@ -12,6 +12,7 @@ import io.mpathnbd.testing.peers.Tools;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioSocketChannel;
 import java.io.RandomAccessFile;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -219,7 +220,8 @@ class LibiscsiNegotiationComparisonTest {
 
     /** Our login through the recorder, one command (so each side sends a full-feature PDU), logout. */
     private Negotiation ourLogin(IscsiSessionConfig cfg) throws Exception {
-        IscsiConnection c = IscsiConnection.login(cfg, group.next(), false).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        IscsiConnection c = IscsiConnection.login(cfg, group.next(), NioSocketChannel.class)
+                .get(WAIT.toSeconds(), TimeUnit.SECONDS);
         NegotiatedParameters p = c.negotiated();
         CompletableFuture<Object> done = new CompletableFuture<>();
         c.execute(ScsiTask.noData(1, Cdbs.testUnitReady()), new ScsiCallback() {

@@ -8,6 +8,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.ssl.SslContext;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.net.InetSocketAddress;
 import java.util.concurrent.CompletableFuture;
@@ -15,7 +16,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The admin API's HTTP listener (loopback by default): small requests, JSON answers, /metrics, /health; the bearer
- * token checked on each request head when admin-auth asks for one.
+ * token checked on each request head when admin-auth asks for one; HTTPS when admin-tls gives a certificate.
  */
 public final class AdminServer implements AutoCloseable {
     /** Largest request body accepted; admin requests are a few bytes of JSON. */
@@ -25,10 +26,14 @@ public final class AdminServer implements AutoCloseable {
     private final AdminApi api;
     private final AdminAccess access;
     private final EventLoops loops;
+    /** Null: plain HTTP. */
+    private final SslContext tls;
     private volatile Channel channel;
 
-    public AdminServer(Gateway gateway, EventLoops loops) {
+    /** @param tls the HTTPS context, or null for plain HTTP */
+    public AdminServer(Gateway gateway, EventLoops loops, SslContext tls) {
         this.api = new AdminApi(gateway);
+        this.tls = tls;
         this.access = new AdminAccess(gateway.config().adminAuth(), gateway.metrics().registry());
         this.loops = loops;
     }
@@ -44,6 +49,9 @@ public final class AdminServer implements AutoCloseable {
                     @Override
                     protected void initChannel(Channel ch) {
                         ChannelPipeline p = ch.pipeline();
+                        if (tls != null) {
+                            p.addLast(tls.newHandler(ch.alloc()));
+                        }
                         p.addLast(new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS));
                         p.addLast(new HttpServerCodec(4096, 8192, 8192));
                         p.addLast(new AuthHandler(access));

@@ -32,18 +32,33 @@ final class AdminClient {
     /** Where the token came from (a file, or the variable), for messages; null without a token. */
     private final String tokenSource;
 
-    /** @param token null: send none */
-    AdminClient(String address, byte[] token, String tokenSource) {
+    /**
+     * @param address {@code HOST:PORT} or {@code http://HOST:PORT} for HTTP, {@code https://HOST:PORT} for HTTPS
+     * @param token   null: send none
+     * @param caFile  HTTPS only: PEM CA certificates to trust instead of the JVM's, or null
+     */
+    AdminClient(String address, byte[] token, String tokenSource, String caFile) {
+        boolean https = address.startsWith("https://");
+        String hostPort = https ? address.substring(8)
+                : address.startsWith("http://") ? address.substring(7) : address;
+        if (caFile != null && !https) {
+            throw CliException.usage("--admin-ca-file is for an admin API served over HTTPS: give --admin"
+                    + " https://HOST:PORT");
+        }
         HostPort hp;
         try {
-            hp = HostPort.parse("--admin", address);
+            hp = HostPort.parse("--admin", hostPort);
         } catch (ConfigException e) {
             throw CliException.usage(e.getMessage());
         }
         String host = hp.host().equals("0.0.0.0") ? "127.0.0.1" : hp.host().equals("::") ? "::1" : hp.host();
-        this.address = hp.toString();
-        this.base = "http://" + new HostPort(host, hp.port());
-        this.http = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).build();
+        this.address = (https ? "https://" : "") + hp;
+        this.base = (https ? "https://" : "http://") + new HostPort(host, hp.port());
+        HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT);
+        if (https) {
+            builder.sslContext(AdminTrust.context(caFile));
+        }
+        this.http = builder.build();
         this.authorization = token == null ? null : "Bearer " + new String(token, StandardCharsets.US_ASCII);
         this.tokenSource = tokenSource;
     }
@@ -90,6 +105,9 @@ final class AdminClient {
         } catch (HttpTimeoutException e) {
             throw new CliException("the admin API at " + address + " did not answer " + method + " " + path
                     + " within " + REQUEST_TIMEOUT.toSeconds() + "s", e);
+        } catch (javax.net.ssl.SSLException e) {
+            throw new CliException("cannot reach the admin API at " + address + " over HTTPS: " + tlsReason(e)
+                    + " (--admin-ca-file names the CA that signed the gateway's admin-tls certificate)", e);
         } catch (IOException e) {
             throw unreachable(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage(), e);
         } catch (InterruptedException e) {
@@ -110,6 +128,14 @@ final class AdminClient {
             throw new CliException(msg);
         }
         return answer;
+    }
+
+    private static String tlsReason(Exception e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
     }
 
     private CliException unreachable(String why, Exception e) {

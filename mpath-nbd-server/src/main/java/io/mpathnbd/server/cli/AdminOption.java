@@ -13,8 +13,14 @@ public final class AdminOption {
     static final String TOKEN_FILE_ENV = "MPATH_ADMIN_TOKEN_FILE";
 
     @Option(names = "--admin", paramLabel = "HOST:PORT", defaultValue = GatewayConfig.DEFAULT_ADMIN,
-            description = "Address of the gateway's admin API (default: ${DEFAULT-VALUE}).")
+            description = "Address of the gateway's admin API (default: ${DEFAULT-VALUE}); https://HOST:PORT when "
+                    + "it serves HTTPS (admin-tls).")
     String address;
+
+    @Option(names = "--admin-ca-file", paramLabel = "FILE",
+            description = "PEM file of the CA that signed the admin API's HTTPS certificate (default: the JVM's "
+                    + "trusted CAs).")
+    String caFile;
 
     @Option(names = "--admin-token-file", paramLabel = "FILE",
             description = "File holding the admin API's bearer token (the gateway's admin-auth token-file); "
@@ -23,16 +29,16 @@ public final class AdminOption {
 
     AdminClient client() {
         if (tokenFile != null) {
-            return new AdminClient(address, AdminAuth.readToken("--admin-token-file", tokenFile), tokenFile);
+            return new AdminClient(address, AdminAuth.readToken("--admin-token-file", tokenFile), tokenFile, caFile);
         }
         String token = System.getenv(TOKEN_ENV);
         if (token != null && !token.isEmpty()) {
-            return new AdminClient(address, AdminAuth.checkToken(TOKEN_ENV, token), "$" + TOKEN_ENV);
+            return new AdminClient(address, AdminAuth.checkToken(TOKEN_ENV, token), "$" + TOKEN_ENV, caFile);
         }
         String file = System.getenv(TOKEN_FILE_ENV);
         if (file != null && !file.isEmpty()) {
-            return new AdminClient(address, AdminAuth.readToken(TOKEN_FILE_ENV, file), file);
+            return new AdminClient(address, AdminAuth.readToken(TOKEN_FILE_ENV, file), file, caFile);
         }
-        return new AdminClient(address, null, null);
+        return new AdminClient(address, null, null, caFile);
     }
 }

@@ -36,7 +36,7 @@ final class DemoTarget implements AutoCloseable {
 
     static DemoTarget start(EventLoops loops, int index, String exportName, Path image, String host, int port)
             throws Exception {
-        Drivers drivers = new Drivers(new BackendContext(loops.workers(), loops.epoll()));
+        Drivers drivers = new Drivers(new BackendContext(loops.workers(), loops.socketChannelClass()));
         String uri = image.toAbsolutePath().toUri().toString();
         // its own name tells its log lines apart from the gateway's export; clients ask for exportName
         String ownName = "demo-target-" + index;
@@ -56,7 +56,7 @@ final class DemoTarget implements AutoCloseable {
             }
         };
         NbdFrontend frontend = new NbdFrontend(catalog, FrontendLimits.defaults(), FrontendObserver.NONE,
-                loops.boss(), loops.workers(), loops.epoll());
+                loops.boss(), loops.workers(), loops.serverChannelClass());
         InetSocketAddress bound;
         try {
             bound = frontend.bind(host, port).get(10, TimeUnit.SECONDS);

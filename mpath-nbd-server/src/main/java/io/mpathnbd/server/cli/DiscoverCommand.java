@@ -187,7 +187,7 @@ final class DiscoverCommand implements Callable<Integer> {
         String where = config.portalText();
         try (EventLoops loops = EventLoops.create("mpath-discover", 1)) {
             CompletableFuture<List<DiscoveredTarget>> result =
-                    IscsiConnection.discover(config, loops.workers().next(), loops.epoll());
+                    IscsiConnection.discover(config, loops.workers().next(), loops.socketChannelClass());
             try {
                 // a little past the session's own timeouts, so that its more precise reason wins
                 return result.get(limit.toMillis() * 2 + 1000, TimeUnit.MILLISECONDS);

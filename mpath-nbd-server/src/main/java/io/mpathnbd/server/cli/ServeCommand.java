@@ -54,6 +54,11 @@ final class ServeCommand implements Callable<Integer> {
                     + "file says).")
     String busyPoll;
 
+    @Option(names = "--transport", paramLabel = "TRANSPORT",
+            description = "How the event loops reach the kernel: auto, epoll, io_uring, nio (default: auto, which "
+                    + "is epoll where it loads, or what the config file says).")
+    String transport;
+
     @Option(names = "--backend-tls-certificates", paramLabel = "DIR",
             description = "CA (ca-cert.pem) and optional client certificate (client-cert.pem, client-key.pem) for "
                     + "nbds:// paths, in the layout of libnbd and qemu (overrides the top-level "
@@ -64,7 +69,7 @@ final class ServeCommand implements Callable<Integer> {
     GatewayConfig buildConfig() {
         GatewayConfig cfg = config == null ? GatewayConfig.inline(listen, admin, exports, iopolicy)
                 : GatewayConfig.load(config).withInline(listen, admin, exports, iopolicy);
-        return cfg.withBusyPoll(busyPoll).withAdminTokenFile(adminTokenFile)
+        return cfg.withBusyPoll(busyPoll).withTransport(transport).withAdminTokenFile(adminTokenFile)
                 .withBackendTlsCertificates(backendTlsCertificates);
     }
 

@@ -20,8 +20,9 @@ import java.util.regex.Pattern;
 
 /** Turns a parsed YAML tree into a validated {@link GatewayConfig}; every failure names its key path. */
 final class ConfigReader {
-    static final List<String> ROOT_KEYS = List.of("listen", "admin", AdminAuth.KEY, "busy-poll", "limits",
-            "defaults", IscsiSection.KEY, BackendTlsSection.KEY, "exports");
+    static final List<String> ROOT_KEYS = List.of("listen", "admin", AdminAuth.KEY, AdminTls.KEY, "busy-poll",
+            "transport",
+            "limits", "defaults", IscsiSection.KEY, BackendTlsSection.KEY, "exports");
     static final List<String> LIMIT_KEYS = List.of("max-payload", "max-option-length", "max-options",
             "handshake-timeout", "idle-timeout", "max-connections", "attach-wait", "payload-timeout",
             "max-connections-per-address");
@@ -53,7 +54,9 @@ final class ConfigReader {
         HostPort listen = HostPort.parse("listen", s.string("listen", GatewayConfig.DEFAULT_LISTEN));
         HostPort admin = HostPort.parse("admin", s.string("admin", GatewayConfig.DEFAULT_ADMIN));
         AdminAuth adminAuth = AdminAuth.read(s);
+        AdminTls adminTls = AdminTls.read(s);
         Duration busyPoll = s.fineDuration("busy-poll", GatewayConfig.DEFAULT_BUSY_POLL, GatewayConfig.MAX_BUSY_POLL);
+        IoTransport transport = IoTransport.of(s.choice("transport", "auto", IoTransport.LABELS));
         FrontendLimits limits = s.has("limits") ? limits(Section.of(s.raw("limits"), "limits"))
                 : FrontendLimits.defaults();
         ExportSettings defaults = s.has("defaults")
@@ -76,7 +79,7 @@ final class ConfigReader {
             }
             exports.add(def);
         }
-        return new GatewayConfig(listen, admin, adminAuth, busyPoll, limits, defaults, exports);
+        return new GatewayConfig(listen, admin, adminAuth, adminTls, busyPoll, transport, limits, defaults, exports);
     }
 
     private static void rootKeys(Section s) {

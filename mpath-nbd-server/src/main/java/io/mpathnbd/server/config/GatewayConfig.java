@@ -20,14 +20,17 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The validated gateway configuration: where to listen, the admin API's authentication, the event loops' busy-poll
- * window, client limits, per-export defaults and the exports with their paths. Immutable; run-time changes (paths, iopolicy) go through the admin API.
+ * The validated gateway configuration: where to listen, the admin API's authentication and HTTPS, the event loops'
+ * busy-poll window and transport, client limits, per-export defaults and the exports with their paths. Immutable;
+ * run-time changes (paths, iopolicy) go through the admin API.
  */
 public record GatewayConfig(
         HostPort listen,
         HostPort admin,
         AdminAuth adminAuth,
+        AdminTls adminTls,
         Duration busyPoll,
+        IoTransport transport,
         FrontendLimits limits,
         ExportSettings defaults,
         List<ExportDefinition> exports) {
@@ -86,7 +89,8 @@ public record GatewayConfig(
             throw new ConfigException("--export: missing (give at least one --export NAME=URI[,URI...], or --config FILE)");
         }
         GatewayConfig base = new GatewayConfig(HostPort.parse("listen", DEFAULT_LISTEN),
-                HostPort.parse("admin", DEFAULT_ADMIN), AdminAuth.unset(), DEFAULT_BUSY_POLL, FrontendLimits.defaults(),
+                HostPort.parse("admin", DEFAULT_ADMIN), AdminAuth.unset(), AdminTls.off(), DEFAULT_BUSY_POLL,
+                IoTransport.AUTO, FrontendLimits.defaults(),
                 ExportSettings.defaults(), List.of());
         return base.withInline(listen, admin, exportSpecs, iopolicy);
     }
@@ -119,7 +123,7 @@ public record GatewayConfig(
                 all.add(def);
             }
         }
-        return new GatewayConfig(l, a, adminAuth, busyPoll, limits, defaults, all);
+        return new GatewayConfig(l, a, adminAuth, adminTls, busyPoll, transport, limits, defaults, all);
     }
 
     /** This config with the command line's {@code --busy-poll} (when non-null) as the busy-poll window. */
@@ -128,7 +132,16 @@ public record GatewayConfig(
             return this;
         }
         Duration d = Units.fineDuration("--busy-poll", flag, MAX_BUSY_POLL);
-        return new GatewayConfig(listen, admin, adminAuth, d, limits, defaults, exports);
+        return new GatewayConfig(listen, admin, adminAuth, adminTls, d, transport, limits, defaults, exports);
+    }
+
+    /** This config with the command line's {@code --transport} (when non-null) as the event loops' transport. */
+    public GatewayConfig withTransport(String flag) {
+        if (flag == null) {
+            return this;
+        }
+        IoTransport t = IoTransport.of(Section.oneOf("--transport", flag, IoTransport.LABELS));
+        return new GatewayConfig(listen, admin, adminAuth, adminTls, busyPoll, t, limits, defaults, exports);
     }
 
     /** This config with the command line's {@code --admin-token-file} (when non-null) as the admin token's file. */
@@ -136,7 +149,8 @@ public record GatewayConfig(
         if (flag == null) {
             return this;
         }
-        return new GatewayConfig(listen, admin, adminAuth.withTokenFile(flag), busyPoll, limits, defaults, exports);
+        return new GatewayConfig(listen, admin, adminAuth.withTokenFile(flag), adminTls, busyPoll, transport, limits,
+                defaults, exports);
     }
 
     /**
@@ -161,7 +175,7 @@ public record GatewayConfig(
             }
             all.add(new ExportDefinition(e.name(), e.description(), e.identity(), s, e.paths()));
         }
-        return new GatewayConfig(listen, admin, adminAuth, busyPoll, limits, d, all);
+        return new GatewayConfig(listen, admin, adminAuth, adminTls, busyPoll, transport, limits, d, all);
     }
 
     private static ExportDefinition inlineExport(String spec, ExportSettings settings) {

@@ -11,9 +11,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -76,7 +74,8 @@ public final class NbdFrontend {
     private final FrontendObserver observer;
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
-    private final boolean epoll;
+    /** The listener's channel class, matching the event loops' transport. */
+    private final Class<? extends ServerChannel> channelType;
     private final Set<ClientConnection> connections = ConcurrentHashMap.newKeySet();
     private final AtomicInteger connectionCount = new AtomicInteger();
     private final List<Channel> listeners = new CopyOnWriteArrayList<>();
@@ -86,13 +85,13 @@ public final class NbdFrontend {
     private volatile CompletableFuture<Void> closed;
 
     public NbdFrontend(ExportCatalog catalog, FrontendLimits limits, FrontendObserver observer,
-            EventLoopGroup bossGroup, EventLoopGroup workerGroup, boolean epoll) {
+            EventLoopGroup bossGroup, EventLoopGroup workerGroup, Class<? extends ServerChannel> channelType) {
         this.catalog = Objects.requireNonNull(catalog, "catalog");
         this.limits = Objects.requireNonNull(limits, "limits");
         this.observer = observer == null ? FrontendObserver.NONE : observer;
         this.bossGroup = Objects.requireNonNull(bossGroup, "bossGroup");
         this.workerGroup = Objects.requireNonNull(workerGroup, "workerGroup");
-        this.epoll = epoll;
+        this.channelType = Objects.requireNonNull(channelType, "channelType");
         this.perAddress = new AddressCounts(limits.maxConnectionsPerAddress());
     }
 
@@ -103,8 +102,6 @@ public final class NbdFrontend {
             result.completeExceptionally(new IllegalStateException("front end is closed"));
             return result;
         }
-        Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class
-                : NioServerSocketChannel.class;
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(bossGroup, workerGroup)
                 .channel(channelType)
@@ -134,8 +131,8 @@ public final class NbdFrontend {
                 return;
             }
             InetSocketAddress address = (InetSocketAddress) listener.localAddress();
-            LOG.info("NBD front end listening on {}:{} ({} transport)", address.getHostString(), address.getPort(),
-                    epoll ? "epoll" : "nio");
+            LOG.info("NBD front end listening on {}:{} ({})", address.getHostString(), address.getPort(),
+                    channelType.getSimpleName());
             result.complete(address);
         });
         return result;

@@ -61,7 +61,7 @@ class BusyPollCliTest {
                 "--export", "disk0=" + GatewayTestSupport.fileUri(img), "--busy-poll", "50us")) {
             p.awaitOutput("the gateway to listen", Duration.ofSeconds(30),
                     s -> s.contains("serving NBD on 127.0.0.1:" + nbd));
-            assertTrue(p.err().contains("using NIO with ") && p.err().contains("; busy-poll 50us ignored (it needs"
+            assertTrue(p.err().contains("), using NIO transport, ") && p.err().contains("; busy-poll 50us ignored (it needs"
                     + " native epoll)"), p.describe());
             String uri = "nbd://127.0.0.1:" + nbd + "/disk0";
             GatewayTestSupport.await("export ready", Duration.ofSeconds(20),

@@ -10,6 +10,7 @@ import io.mpathnbd.testing.peers.Tools;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,6 +52,27 @@ class ServeProcessTest {
             assertEquals(143, code, "SIGTERM exit status\n" + p.describe());
             assertTrue(p.err().contains("shutting down") && p.err().contains("stopped"), p.describe());
             assertFalse(p.err().contains("LEAK:"), p.describe());
+        }
+    }
+
+    @Test
+    void aTransportThatCannotLoadFallsBackWithAWarningAndServes() throws Exception {
+        Path img = GatewayTestSupport.image(dir, "fallback.img");
+        int nbd = FreePort.next();
+        int admin = FreePort.next();
+        // Netty's switch that keeps every native transport from loading: io_uring and epoll both fail here
+        try (ChildProcess p = ChildProcess.start(dir, List.of("-Dio.netty.transport.noNative=true"), "serve",
+                "--listen", "127.0.0.1:" + nbd, "--admin", "127.0.0.1:" + admin, "--export",
+                "disk0=" + GatewayTestSupport.fileUri(img), "--transport", "io_uring")) {
+            p.awaitOutput("the gateway to listen", Duration.ofSeconds(30),
+                    s -> s.contains("serving NBD on 127.0.0.1:" + nbd));
+            assertTrue(p.err().contains("WARN") && p.err().contains("transport io_uring not available (")
+                    && p.err().contains("), falling back to NIO transport"), p.describe());
+            String nbdUri = "nbd://127.0.0.1:" + nbd + "/disk0";
+            GatewayTestSupport.await("export ready", Duration.ofSeconds(20),
+                    () -> Tools.run(Duration.ofSeconds(20), "nbdinfo", "--size", nbdUri).ok());
+            GatewayTestSupport.writeAndVerify(nbdUri, 0, 0x3d).assertOk();
+            assertEquals(143, p.terminate(Duration.ofSeconds(30)), p.describe());
         }
     }
 

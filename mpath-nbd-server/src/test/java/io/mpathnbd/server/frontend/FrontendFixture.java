@@ -27,7 +27,7 @@ import java.util.concurrent.TimeoutException;
 final class FrontendFixture implements AutoCloseable {
     final RecordingObserver observer = new RecordingObserver();
     private final EventLoops loops = EventLoops.create("frontend-test", 2);
-    private final Drivers drivers = new Drivers(new BackendContext(loops.workers(), loops.epoll()));
+    private final Drivers drivers = new Drivers(new BackendContext(loops.workers(), loops.socketChannelClass()));
     private final Map<String, Export> exports = new ConcurrentHashMap<>();
     private final List<Export> ordered = new CopyOnWriteArrayList<>();
     private NbdFrontend frontend;
@@ -50,7 +50,7 @@ final class FrontendFixture implements AutoCloseable {
 
     /** Starts the front end with {@code limits}. */
     FrontendFixture start(FrontendLimits limits) throws Exception {
-        frontend = new NbdFrontend(catalog, limits, observer, loops.boss(), loops.workers(), loops.epoll());
+        frontend = new NbdFrontend(catalog, limits, observer, loops.boss(), loops.workers(), loops.serverChannelClass());
         address = frontend.bind("127.0.0.1", 0).get(10, TimeUnit.SECONDS);
         return this;
     }

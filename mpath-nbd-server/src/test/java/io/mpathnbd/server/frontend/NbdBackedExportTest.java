@@ -14,6 +14,7 @@ import io.mpathnbd.core.observe.ExportObserver;
 import io.mpathnbd.core.path.Path;
 import io.mpathnbd.core.request.BlockOp;
 import io.mpathnbd.core.request.Errno;
+import io.mpathnbd.core.support.Await;
 import io.mpathnbd.testing.peers.Nbdkit;
 import io.mpathnbd.testing.peers.Tools;
 import java.time.Duration;
@@ -101,13 +102,14 @@ class NbdBackedExportTest {
         Tools.require("nbdkit");
         try (Nbdkit slow = Nbdkit.builder().memory(SIZE).delay(Duration.ofSeconds(2), null).start();
                 FrontendFixture fx = new FrontendFixture()) {
-            fx.export(ExportConfig.defaults("slow"), slow.uri());
+            Export export = fx.export(ExportConfig.defaults("slow"), slow.uri());
             fx.start();
             try (RawNbdClient c = RawNbdClient.attach(fx.address(), "slow", false, false)) {
                 c.sendRequest(0, CMD_READ, 1, 0, 4096, null);
-                Thread.sleep(300);
+                Await.until("the first read in flight at the backend", Duration.ofSeconds(10),
+                        () -> export.paths().get(0).inFlight() == 1);
+                // close() marks every connection shutting down before it returns, so the next request sees it
                 CompletableFuture<Void> closed = fx.frontend().close();
-                Thread.sleep(300);
                 c.sendRequest(0, CMD_READ, 2, 0, 4096, null);
                 Map<Long, Integer> errors = new HashMap<>();
                 for (int i = 0; i < 2; i++) {
