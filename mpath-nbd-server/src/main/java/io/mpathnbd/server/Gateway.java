@@ -96,8 +96,9 @@ public final class Gateway implements AutoCloseable {
                 List<BackendDriver> forExport = new ArrayList<>();
                 drivers.add(forExport);
                 for (int j = 0; j < def.paths().size(); j++) {
-                    forExport.add(createDriver("exports[" + i + "].paths[" + j + "].uri", def.paths().get(j).uri(),
-                            def.driverOptions(maxPayload)));
+                    PathDefinition path = def.paths().get(j);
+                    forExport.add(createDriver("exports[" + i + "].paths[" + j + "].uri", path.uri(),
+                            path.driverOptions(def.driverOptions(maxPayload))));
                 }
             }
         } catch (ConfigException e) {

@@ -28,12 +28,14 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
+import io.netty.handler.codec.DecoderException;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLException;
 
 /**
  * One TCP connection of an NBD session in the transmission phase. Confined to its event loop: requests from other
@@ -42,6 +44,7 @@ import java.util.concurrent.TimeUnit;
  * unanswered for too long) is reported to the owning session, which ends all its connections together.
  */
 final class NbdConnection extends ChannelInboundHandlerAdapter implements ReadLengthLookup {
+    static final String TLS = "tls";
     static final String HANDSHAKE_DECODER = "nbd-handshake-decoder";
     static final String HANDSHAKE_ENCODER = "nbd-handshake-encoder";
     static final String HANDSHAKE = "nbd-handshake";
@@ -480,6 +483,10 @@ final class NbdConnection extends ChannelInboundHandlerAdapter implements ReadLe
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof DecoderException && cause.getCause() instanceof SSLException) {
+            // the TLS layer's own failure (an alert, a bad record): an I/O error like a reset
+            cause = cause.getCause();
+        }
         if (cause instanceof NbdProtocolException) {
             lose("protocol error: " + BackendException.describe(cause));
         } else if (cause instanceof IOException) {

@@ -38,12 +38,15 @@ final class NbdDriver implements BackendDriver {
     private static final NbdClientHandshakeEncoder HANDSHAKE_ENCODER = new NbdClientHandshakeEncoder();
 
     private final NbdTarget target;
+    private final NbdTls tls;
     private final String uri;
     private final BackendContext context;
     private final DriverOptions options;
 
-    NbdDriver(NbdTarget target, String uri, BackendContext context, DriverOptions options) {
+    /** @param tls null for clear text ({@code nbd://}) */
+    NbdDriver(NbdTarget target, NbdTls tls, String uri, BackendContext context, DriverOptions options) {
         this.target = target;
+        this.tls = tls;
         this.uri = uri;
         this.context = context;
         this.options = options;
@@ -104,9 +107,9 @@ final class NbdDriver implements BackendDriver {
         Negotiated n = connections.get(0).negotiated();
         BackendInfo info = n.toInfo(options.maxPayload());
         NbdSession session = new NbdSession(target.display(), info, connections, options.requestTimeout());
-        LOG.info("connected to {}: {}, {} connection(s), max payload {}{}", target.display(), n.describe(),
-                connections.size(), info.maxPayload(), n.description() == null ? ""
-                        : ", description '" + n.description() + "'");
+        LOG.info("connected to {}: {}, {} connection(s), max payload {}{}{}", target.display(), n.describe(),
+                connections.size(), info.maxPayload(), tls == null ? "" : ", " + tls.describe(connections.get(0)),
+                n.description() == null ? "" : ", description '" + n.description() + "'");
         return session;
     }
 
@@ -136,7 +139,9 @@ final class NbdDriver implements BackendDriver {
                                 .addLast(NbdConnection.HANDSHAKE_DECODER, decoder)
                                 .addLast(NbdConnection.HANDSHAKE_ENCODER, HANDSHAKE_ENCODER)
                                 .addLast(NbdConnection.HANDSHAKE, new NbdHandshakeHandler(target.exportName(),
-                                        display, decoder, n -> new NbdConnection(ch, n,
+                                        display, decoder, tls == null ? null
+                                                : () -> tls.newHandler(ch.alloc(), target.port()),
+                                        n -> new NbdConnection(ch, n,
                                                 Math.min(options.maxPayload(), n.maxBlock()),
                                                 options.requestTimeout(), display), result));
                     }

@@ -18,6 +18,10 @@ public final class NbdDriverFactory implements DriverFactory {
 
     @Override
     public BackendDriver create(URI uri, BackendContext context, DriverOptions options) {
-        return new NbdDriver(NbdTarget.parse(uri), uri.toString(), context, options);
+        NbdTarget target = NbdTarget.parse(uri);
+        if (target.tls()) {
+            throw new IllegalArgumentException("not an nbd:// URI: " + uri);
+        }
+        return new NbdDriver(target, null, uri.toString(), context, options);
     }
 }

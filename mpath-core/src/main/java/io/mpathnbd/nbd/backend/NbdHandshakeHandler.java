@@ -17,28 +17,35 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
+import java.util.function.Supplier;
+import javax.net.ssl.SSLException;
 
 /**
- * The client side of the fixed-newstyle handshake, one option at a time: STRUCTURED_REPLY (a refusal means simple
+ * The client side of the fixed-newstyle handshake, one option at a time: STARTTLS first for an {@code nbds://} path
+ * (an ACK, then TLS at the front of the pipeline, then everything else over TLS; a refusal fails the connect, never
+ * falling back to clear text), STRUCTURED_REPLY (a refusal means simple
  * replies), SET_META_CONTEXT base:allocation (when structured; none is fine), then GO with NAME, DESCRIPTION and
  * BLOCK_SIZE info requests, or EXPORT_NAME for a server that does not know GO. Completes {@code result} with what was
  * negotiated, or with a {@link BackendException} (configuration error when the server does not have the export or
  * refuses us for a reason a retry cannot fix). Its owner switches the pipeline to transmission on success.
  */
 final class NbdHandshakeHandler extends ChannelInboundHandlerAdapter {
-    private enum Step { GREETING, STRUCTURED_REPLY, META_CONTEXT, GO, EXPORT_NAME, DONE }
+    private enum Step { GREETING, STARTTLS, TLS_HANDSHAKE, STRUCTURED_REPLY, META_CONTEXT, GO, EXPORT_NAME, DONE }
 
     private final String exportName;
     private final String serverDisplay;
     private final NbdClientHandshakeDecoder decoder;
+    private final Supplier<SslHandler> startTls;
     private final Function<Negotiated, NbdConnection> transmission;
     private final CompletableFuture<NbdConnection> result;
 
     private Step step = Step.GREETING;
+    private boolean tlsUp;
     private boolean noZeroes;
     private boolean structured;
     private int contextId = -1;
@@ -51,14 +58,17 @@ final class NbdHandshakeHandler extends ChannelInboundHandlerAdapter {
     private String canonicalName;
 
     /**
+     * @param startTls makes the TLS handler after STARTTLS; null: clear text, no STARTTLS
      * @param transmission makes the transmission-phase handler once the handshake has succeeded
      * @param result completed with the installed transmission handler, or with a {@link BackendException}
      */
     NbdHandshakeHandler(String exportName, String serverDisplay, NbdClientHandshakeDecoder decoder,
-            Function<Negotiated, NbdConnection> transmission, CompletableFuture<NbdConnection> result) {
+            Supplier<SslHandler> startTls, Function<Negotiated, NbdConnection> transmission,
+            CompletableFuture<NbdConnection> result) {
         this.exportName = exportName;
         this.serverDisplay = serverDisplay;
         this.decoder = decoder;
+        this.startTls = startTls;
         this.transmission = transmission;
         this.result = result;
     }
@@ -99,12 +109,61 @@ final class NbdHandshakeHandler extends ChannelInboundHandlerAdapter {
         noZeroes = (flags & NbdConstants.FLAG_NO_ZEROES) != 0;
         int clientFlags = NbdConstants.CLIENT_FLAG_FIXED_NEWSTYLE | (noZeroes ? NbdConstants.CLIENT_FLAG_NO_ZEROES : 0);
         ctx.write(new NbdClientFlags(clientFlags));
+        if (startTls != null) {
+            step = Step.STARTTLS;
+            ctx.writeAndFlush(new NbdOption(NbdConstants.OPT_STARTTLS, null));
+            return;
+        }
+        sendStructuredReply(ctx);
+    }
+
+    private void sendStructuredReply(ChannelHandlerContext ctx) {
         step = Step.STRUCTURED_REPLY;
         ctx.writeAndFlush(new NbdOption(NbdConstants.OPT_STRUCTURED_REPLY, null));
     }
 
+    private void onStartTlsReply(ChannelHandlerContext ctx, NbdOptionReply reply) {
+        expectOption(reply, NbdConstants.OPT_STARTTLS);
+        int type = reply.replyType();
+        if (type == NbdConstants.REP_ACK) {
+            startTls(ctx);
+        } else if (reply.isError()) {
+            String text = serverText(reply.data());
+            fail(ctx, new BackendException(serverDisplay + ": refused STARTTLS: " + replyName(type)
+                    + (text.isEmpty() ? "" : " (" + text + ")") + "; an nbds:// path never falls back to clear text",
+                    true, null));
+        } else {
+            throw new NbdProtocolException("unexpected reply type 0x" + Integer.toHexString(type) + " to STARTTLS");
+        }
+    }
+
+    /**
+     * TLS goes at the front of the pipeline, below the NBD codecs; the server sends nothing between its ACK and our
+     * ClientHello, so no clear-text bytes can be left in the handshake decoder.
+     */
+    private void startTls(ChannelHandlerContext ctx) {
+        step = Step.TLS_HANDSHAKE;
+        SslHandler ssl = startTls.get();
+        ctx.pipeline().addFirst(NbdConnection.TLS, ssl);
+        ssl.handshakeFuture().addListener(f -> {
+            if (result.isDone()) {
+                return;
+            }
+            if (f.isSuccess()) {
+                tlsUp = true;
+                sendStructuredReply(ctx);
+            } else {
+                fail(ctx, new BackendException(serverDisplay + ": TLS handshake failed: "
+                        + BackendException.describe(tlsCause(f.cause())), f.cause()));
+            }
+        });
+    }
+
     private void onOptionReply(ChannelHandlerContext ctx, NbdOptionReply reply) {
         switch (step) {
+            case STARTTLS:
+                onStartTlsReply(ctx, reply);
+                break;
             case STRUCTURED_REPLY:
                 expectOption(reply, NbdConstants.OPT_STRUCTURED_REPLY);
                 if (reply.replyType() == NbdConstants.REP_ACK) {
@@ -206,11 +265,36 @@ final class NbdHandshakeHandler extends ChannelInboundHandlerAdapter {
         maxBlock = maxU > Integer.MAX_VALUE ? Integer.MAX_VALUE : (int) maxU;
     }
 
-    private BackendException goError(int type, ByteBuf data) {
-        String serverMessage = data.isReadable()
+    private static String serverText(ByteBuf data) {
+        return data != null && data.isReadable()
                 ? data.toString(data.readerIndex(), Math.min(data.readableBytes(), NbdConstants.MAX_STRING),
                         StandardCharsets.UTF_8)
                 : "";
+    }
+
+    private static String replyName(int type) {
+        switch (type) {
+            case NbdConstants.REP_ERR_UNSUP: return "NBD_REP_ERR_UNSUP";
+            case NbdConstants.REP_ERR_POLICY: return "NBD_REP_ERR_POLICY";
+            case NbdConstants.REP_ERR_INVALID: return "NBD_REP_ERR_INVALID";
+            case NbdConstants.REP_ERR_PLATFORM: return "NBD_REP_ERR_PLATFORM";
+            case NbdConstants.REP_ERR_SHUTDOWN: return "NBD_REP_ERR_SHUTDOWN";
+            default: return "error 0x" + Integer.toHexString(type);
+        }
+    }
+
+    /** The SSLException inside a decoder's wrapper, which says what TLS found wrong. */
+    private static Throwable tlsCause(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof SSLException) {
+                return c;
+            }
+        }
+        return t;
+    }
+
+    private BackendException goError(int type, ByteBuf data) {
+        String serverMessage = serverText(data);
         String suffix = serverMessage.isEmpty() ? "" : ": " + serverMessage;
         switch (type) {
             case NbdConstants.REP_ERR_UNKNOWN:
@@ -282,6 +366,15 @@ final class NbdHandshakeHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * A TLS 1.3 server checks our certificate after our side of the handshake is done: a server that wants one and
+     * got none drops the connection right after, on our first option.
+     */
+    private String droppedAfterTls() {
+        return tlsUp && step == Step.STRUCTURED_REPLY ? " right after TLS was set up: does the server require a client"
+                + " certificate (backend-tls cert-file and key-file, or client-cert.pem in certificates)?" : "";
+    }
+
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         if (!result.isDone()) {
@@ -291,7 +384,8 @@ final class NbdHandshakeHandler extends ChannelInboundHandlerAdapter {
                         + " after EXPORT_NAME '" + exportName + "' (it does not have that export)", true, null));
             } else {
                 result.completeExceptionally(new BackendException(serverDisplay
-                        + ": the server closed the connection during the handshake (step " + step + ")"));
+                        + ": the server closed the connection during the handshake (step " + step + ")"
+                        + droppedAfterTls()));
             }
         }
         ctx.fireChannelInactive();
@@ -299,8 +393,11 @@ final class NbdHandshakeHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        String what = cause instanceof NbdProtocolException ? "malformed handshake reply: " : "handshake failed: ";
-        fail(ctx, new BackendException(serverDisplay + ": " + what + cause.getMessage(), cause));
+        Throwable tls = tlsCause(cause);
+        String what = cause instanceof NbdProtocolException ? "malformed handshake reply: "
+                : tls instanceof SSLException ? "TLS failed: " : "handshake failed: ";
+        fail(ctx, new BackendException(serverDisplay + ": " + what + BackendException.describe(tls)
+                + droppedAfterTls(), cause));
         ctx.close();
     }
 }

@@ -5,15 +5,20 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Where an NBD path leads: {@code nbd://host[:port]/export-name}. The export name is the percent-decoded path after the
- * first slash (empty is allowed: the server's default export).
+ * Where an NBD path leads: {@code nbd://host[:port]/export-name}, or {@code nbds://...} for TLS (libnbd's spelling).
+ * The export name is the percent-decoded path after the first slash (empty is allowed: the server's default export).
  */
-record NbdTarget(String host, int port, String exportName) {
+record NbdTarget(String host, int port, String exportName, boolean tls) {
     static final int DEFAULT_PORT = 10809;
 
+    NbdTarget(String host, int port, String exportName) {
+        this(host, port, exportName, false);
+    }
+
     static NbdTarget parse(URI uri) {
-        if (!"nbd".equalsIgnoreCase(uri.getScheme())) {
-            throw new IllegalArgumentException("not an nbd:// URI: " + uri);
+        boolean tls = "nbds".equalsIgnoreCase(uri.getScheme());
+        if (!tls && !"nbd".equalsIgnoreCase(uri.getScheme())) {
+            throw new IllegalArgumentException("not an nbd:// or nbds:// URI: " + uri);
         }
         if (uri.isOpaque()) {
             throw new IllegalArgumentException("malformed nbd URI '" + uri + "' (expected nbd://host[:port]/export)");
@@ -40,7 +45,7 @@ record NbdTarget(String host, int port, String exportName) {
         }
         String rawPath = uri.getRawPath() == null ? "" : uri.getRawPath();
         String name = rawPath.startsWith("/") ? rawPath.substring(1) : rawPath;
-        return new NbdTarget(host, port, percentDecode(name, uri));
+        return new NbdTarget(host, port, percentDecode(name, uri), tls);
     }
 
     /** Percent-decoding only ('+' stays '+', unlike form encoding); the result must be valid UTF-8. */
@@ -74,6 +79,6 @@ record NbdTarget(String host, int port, String exportName) {
     /** host:port/export for logs. */
     String display() {
         String h = host.indexOf(':') >= 0 ? "[" + host + "]" : host;
-        return "nbd://" + h + ":" + port + "/" + exportName;
+        return (tls ? "nbds://" : "nbd://") + h + ":" + port + "/" + exportName;
     }
 }

@@ -66,18 +66,27 @@ final class BackendHarness implements AutoCloseable {
     }
 
     NbdSession connect(String uri, DriverOptions options) {
-        BackendSession s = get(driver(uri, options).connect());
+        return connect(driver(uri, options));
+    }
+
+    /** A session of {@code driver}, closed with the harness. */
+    NbdSession connect(BackendDriver driver) {
+        BackendSession s = get(driver.connect());
         sessions.add(s);
         return (NbdSession) s;
     }
 
     /** Connects expecting failure; returns the BackendException. */
     BackendException connectFails(String uri, DriverOptions options) {
-        CompletableFuture<BackendSession> f = driver(uri, options).connect();
+        return connectFails(driver(uri, options));
+    }
+
+    BackendException connectFails(BackendDriver driver) {
+        CompletableFuture<BackendSession> f = driver.connect();
         try {
             BackendSession s = f.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
             sessions.add(s);
-            return fail("connected to " + uri + ", a failure was expected");
+            return fail("connected to " + driver.displayUri() + ", a failure was expected");
         } catch (ExecutionException e) {
             if (e.getCause() instanceof BackendException) {
                 return (BackendException) e.getCause();

@@ -20,6 +20,13 @@ class NbdTargetTest {
     }
 
     @Test
+    void nbdsMeansTls() {
+        NbdTarget t = NbdTarget.parse(URI.create("NBDS://127.0.0.1/disk0"));
+        assertEquals(new NbdTarget("127.0.0.1", 10809, "disk0", true), t);
+        assertEquals("nbds://127.0.0.1:10809/disk0", t.display());
+    }
+
+    @Test
     void defaultPortAndEmptyExport() {
         assertEquals(new NbdTarget("localhost", 10809, ""), NbdTarget.parse(URI.create("nbd://localhost")));
         assertEquals(new NbdTarget("localhost", 10809, ""), NbdTarget.parse(URI.create("nbd://localhost/")));

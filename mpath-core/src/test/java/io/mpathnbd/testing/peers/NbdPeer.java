@@ -49,6 +49,11 @@ public abstract class NbdPeer implements AutoCloseable {
         return "nbd://" + HOST + ":" + port + "/" + encode(exportName);
     }
 
+    /** {@code nbds://127.0.0.1:PORT/EXPORT}: the default export over TLS (for a peer started with TLS). */
+    public String tlsUri() {
+        return "nbds" + uri().substring("nbd".length());
+    }
+
     public PeerProcess process() {
         return process;
     }

@@ -81,6 +81,16 @@ public final class QemuNbd extends NbdPeer {
             return this;
         }
 
+        /**
+         * TLS required: {@code --object tls-creds-x509,id=tls0,dir=DIR,endpoint=server,verify-peer=on|off
+         * --tls-creds tls0} with the X.509 files in {@code dir} (see {@code core.support.TestPki#writeDirectory});
+         * with {@code verifyPeer} clients must present a certificate signed by the directory's CA.
+         */
+        public Builder tls(Path certificates, boolean verifyPeer) {
+            return option("--object", "tls-creds-x509,id=tls0,dir=" + certificates.toAbsolutePath()
+                    + ",endpoint=server,verify-peer=" + (verifyPeer ? "on" : "off"), "--tls-creds", "tls0");
+        }
+
         /** Extra qemu-nbd options, e.g. "--cache=none", "--discard=unmap". */
         public Builder option(String... args) {
             options.addAll(List.of(args));

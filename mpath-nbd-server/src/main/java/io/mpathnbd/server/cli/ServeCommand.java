@@ -39,7 +39,8 @@ final class ServeCommand implements Callable<Integer> {
     String adminTokenFile;
 
     @Option(names = "--export", paramLabel = "NAME=URI[,URI...]",
-            description = "An export and its paths (repeatable). URIs: nbd://HOST:PORT/EXPORT, file:/PATH.")
+            description = "An export and its paths (repeatable). URIs: nbd://HOST:PORT/EXPORT, "
+                    + "nbds://HOST:PORT/EXPORT (TLS), file:/PATH.")
     List<String> exports;
 
     @Option(names = "--iopolicy", paramLabel = "POLICY",
@@ -58,14 +59,18 @@ final class ServeCommand implements Callable<Integer> {
                     + "is epoll where it loads, or what the config file says).")
     String transport;
 
+    @Option(names = "--backend-tls-certificates", paramLabel = "DIR",
+            description = "CA (ca-cert.pem) and optional client certificate (client-cert.pem, client-key.pem) for "
+                    + "nbds:// paths, in the layout of libnbd and qemu (overrides the top-level "
+                    + "backend-tls.certificates).")
+    String backendTlsCertificates;
+
     /** The configuration these flags describe; {@code ConfigException} if it is wrong. */
     GatewayConfig buildConfig() {
-        if (config == null) {
-            return GatewayConfig.inline(listen, admin, exports, iopolicy).withBusyPoll(busyPoll)
-                    .withTransport(transport).withAdminTokenFile(adminTokenFile);
-        }
-        return GatewayConfig.load(config).withInline(listen, admin, exports, iopolicy).withBusyPoll(busyPoll)
-                .withTransport(transport).withAdminTokenFile(adminTokenFile);
+        GatewayConfig cfg = config == null ? GatewayConfig.inline(listen, admin, exports, iopolicy)
+                : GatewayConfig.load(config).withInline(listen, admin, exports, iopolicy);
+        return cfg.withBusyPoll(busyPoll).withTransport(transport).withAdminTokenFile(adminTokenFile)
+                .withBackendTlsCertificates(backendTlsCertificates);
     }
 
     @Override

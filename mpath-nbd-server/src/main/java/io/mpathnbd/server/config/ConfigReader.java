@@ -2,6 +2,7 @@ package io.mpathnbd.server.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.mpathnbd.core.backend.Drivers;
+import io.mpathnbd.core.backend.TransportOptions;
 import io.mpathnbd.core.export.ExportConfig;
 import io.mpathnbd.core.export.FailbackMode;
 import io.mpathnbd.core.path.AccessState;
@@ -20,11 +21,11 @@ import java.util.regex.Pattern;
 /** Turns a parsed YAML tree into a validated {@link GatewayConfig}; every failure names its key path. */
 final class ConfigReader {
     static final List<String> ROOT_KEYS = List.of("listen", TlsSettings.KEY, "admin", AdminAuth.KEY, AdminTls.KEY,
-            "busy-poll", "transport", "limits", "defaults", IscsiSection.KEY, "exports");
+            "busy-poll", "transport", "limits", "defaults", IscsiSection.KEY, BackendTlsSection.KEY, "exports");
     static final List<String> LIMIT_KEYS = List.of("max-payload", "max-option-length", "max-options",
             "handshake-timeout", "idle-timeout", "max-connections", "attach-wait", "payload-timeout",
             "max-connections-per-address");
-    static final List<String> PATH_KEYS = List.of("uri", "id", "distance", "access-state");
+    static final List<String> PATH_KEYS = List.of("uri", "id", "distance", "access-state", BackendTlsSection.KEY);
     static final List<String> ACCESS_STATES = List.of("optimized", "non-optimized", "standby", "unavailable",
             "offline");
     static final List<String> FAILBACK_MODES = List.of("immediate", "manual");
@@ -36,7 +37,8 @@ final class ConfigReader {
     private static final int MAX_NAME_BYTES = 4096;
 
     static {
-        List<String> keys = new ArrayList<>(List.of("name", "description", "identity", "paths", IscsiSection.KEY));
+        List<String> keys = new ArrayList<>(List.of("name", "description", "identity", "paths", IscsiSection.KEY,
+                BackendTlsSection.KEY));
         keys.addAll(ExportSettings.KEYS);
         keys.addAll(AccessSection.KEYS);
         EXPORT_KEYS = List.copyOf(keys);
@@ -69,7 +71,7 @@ final class ConfigReader {
             defaults = settings(d, defaults, DEFAULTS_KEYS);
             defaults = defaults.withAccess(AccessSection.read(d, defaults.access(), null));
         }
-        defaults = defaults.withTransport(IscsiSection.read(s, defaults.transport()));
+        defaults = defaults.withTransport(BackendTlsSection.read(s, IscsiSection.read(s, defaults.transport())));
         if (!s.has("exports")) {
             throw new ConfigException("exports: missing (at least one export with at least one path is required)");
         }
@@ -154,7 +156,7 @@ final class ConfigReader {
 
     private static ExportDefinition export(Section s, ExportSettings defaults) {
         ExportSettings settings = settings(s, defaults, EXPORT_KEYS);
-        settings = settings.withTransport(IscsiSection.read(s, settings.transport()));
+        settings = settings.withTransport(BackendTlsSection.read(s, IscsiSection.read(s, settings.transport())));
         if (!s.has("name")) {
             throw new ConfigException(s.where("name") + ": missing (every export needs a name)");
         }
@@ -176,8 +178,12 @@ final class ConfigReader {
         return new ExportDefinition(name, description, identity, settings, assignIds(specs));
     }
 
-    /** A path as read, before ids are assigned. */
-    record PathSpec(String where, String id, String uri, int distance, AccessState accessState) {
+    /** A path as read, before ids are assigned; {@code transport} holds only the path's own overrides. */
+    record PathSpec(String where, String id, String uri, int distance, AccessState accessState,
+            TransportOptions transport) {
+        PathSpec(String where, String id, String uri, int distance, AccessState accessState) {
+            this(where, id, uri, distance, accessState, TransportOptions.EMPTY);
+        }
     }
 
     private static PathSpec pathSpec(Section.Element e) {
@@ -205,7 +211,8 @@ final class ConfigReader {
         int distance = s.integer("distance", 0, 0, 1_000_000);
         String access = s.choice("access-state", "optimized", ACCESS_STATES);
         AccessState state = AccessState.valueOf(access.toUpperCase(Locale.ROOT).replace('-', '_'));
-        return new PathSpec(e.path(), id, uri.trim(), distance, state);
+        return new PathSpec(e.path(), id, uri.trim(), distance, state,
+                BackendTlsSection.read(s, TransportOptions.EMPTY));
     }
 
     /** Keeps configured ids (rejecting duplicates) and gives the others p0, p1, ... by position, skipping taken ones. */
@@ -234,7 +241,7 @@ final class ConfigReader {
                 id = "p" + next;
                 taken.add(id);
             }
-            out.add(new PathDefinition(id, p.uri(), p.distance(), p.accessState()));
+            out.add(new PathDefinition(id, p.uri(), p.distance(), p.accessState(), p.transport()));
         }
         return out;
     }

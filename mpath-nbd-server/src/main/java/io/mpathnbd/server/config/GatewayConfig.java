@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.mpathnbd.core.backend.Drivers;
 import io.mpathnbd.core.path.AccessState;
+import io.mpathnbd.nbd.backend.NbdTlsOptions;
 import io.mpathnbd.server.frontend.FrontendLimits;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -151,6 +152,31 @@ public record GatewayConfig(
         }
         return new GatewayConfig(listen, admin, adminAuth.withTokenFile(flag), adminTls, tls, busyPoll, transport, limits,
                 defaults, exports);
+    }
+
+    /**
+     * This config with the command line's {@code --backend-tls-certificates} (when non-null) as the top-level
+     * {@code backend-tls.certificates}: it replaces the top-level directory, in the defaults and in every export that
+     * inherits it (inline ones included); an export or path with a directory of its own keeps it.
+     */
+    public GatewayConfig withBackendTlsCertificates(String flag) {
+        if (flag == null) {
+            return this;
+        }
+        if (flag.isBlank()) {
+            throw new ConfigException("--backend-tls-certificates: empty");
+        }
+        String inherited = defaults.transport().get(NbdTlsOptions.CERTIFICATES);
+        ExportSettings d = defaults.withTransport(defaults.transport().with(NbdTlsOptions.CERTIFICATES, flag.trim()));
+        List<ExportDefinition> all = new ArrayList<>();
+        for (ExportDefinition e : exports) {
+            ExportSettings s = e.settings();
+            if (java.util.Objects.equals(s.transport().get(NbdTlsOptions.CERTIFICATES), inherited)) {
+                s = s.withTransport(s.transport().with(NbdTlsOptions.CERTIFICATES, flag.trim()));
+            }
+            all.add(new ExportDefinition(e.name(), e.description(), e.identity(), s, e.paths()));
+        }
+        return new GatewayConfig(listen, admin, adminAuth, adminTls, tls, busyPoll, transport, limits, d, all);
     }
 
     private static ExportDefinition inlineExport(String spec, ExportSettings settings) {

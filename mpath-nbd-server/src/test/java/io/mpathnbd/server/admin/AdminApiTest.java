@@ -208,7 +208,7 @@ class AdminApiTest {
         error("POST", add, "{\"url\": \"file:/x\"}", 400, "unknown field 'url' (expected uri, id)");
         error("POST", add, "{\"id\": \"x\"}", 400, "missing field 'uri'");
         error("POST", add, "{\"uri\": 5}", 400, "field 'uri' must be a non-empty string");
-        error("POST", add, "{\"uri\": \"foo://x/y\"}", 400, "uri: unsupported scheme 'foo' (supported: file, iscsi, nbd)");
+        error("POST", add, "{\"uri\": \"foo://x/y\"}", 400, "uri: unsupported scheme 'foo' (supported: file, iscsi, nbd, nbds)");
         error("POST", add, "{\"uri\": \"file:/x\", \"id\": \"a b\"}", 400,
                 "id: 'a b' is not a valid path id (letters, digits, '.', '_', '-'; at most 64, starting with a"
                         + " letter or digit)");

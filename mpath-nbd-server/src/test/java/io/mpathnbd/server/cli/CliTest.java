@@ -85,7 +85,7 @@ class CliTest {
         r = CliRun.of("serve", "--export", "disk0=foo://x/y");
         assertEquals(2, r.exitCode(), r.toString());
         assertEquals("mpath-nbd: config error: --export 'disk0=foo://x/y': unsupported scheme 'foo'"
-                + " (supported: file, iscsi, nbd)", r.err().strip());
+                + " (supported: file, iscsi, nbd, nbds)", r.err().strip());
 
         r = CliRun.of("serve", "--config", dir.resolve("missing.yaml").toString());
         assertEquals(2, r.exitCode(), r.toString());

@@ -130,7 +130,7 @@ class ServeProcessTest {
                 """);
         try (ChildProcess p = ChildProcess.start(dir, "serve", "--config", cfg.toString())) {
             assertEquals(2, p.waitFor(Duration.ofSeconds(30)), p.describe());
-            assertEquals("mpath-nbd: config error: exports[0].paths[1]: unsupported scheme 'foo' (supported: file, iscsi, nbd)",
+            assertEquals("mpath-nbd: config error: exports[0].paths[1]: unsupported scheme 'foo' (supported: file, iscsi, nbd, nbds)",
                     p.err().strip(), p.describe());
         }
     }

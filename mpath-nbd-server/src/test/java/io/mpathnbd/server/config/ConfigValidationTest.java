@@ -37,14 +37,14 @@ class ConfigValidationTest {
                     paths:
                       - file:/a
                       - foo://host/x
-                """, "exports[0].paths[1]: unsupported scheme 'foo' (supported: file, iscsi, nbd)");
+                """, "exports[0].paths[1]: unsupported scheme 'foo' (supported: file, iscsi, nbd, nbds)");
         error("""
                 exports:
                   - name: disk0
                     paths:
                       - file:/a
                       - uri: foo://host/x
-                """, "exports[0].paths[1].uri: unsupported scheme 'foo' (supported: file, iscsi, nbd)");
+                """, "exports[0].paths[1].uri: unsupported scheme 'foo' (supported: file, iscsi, nbd, nbds)");
     }
 
     @Test

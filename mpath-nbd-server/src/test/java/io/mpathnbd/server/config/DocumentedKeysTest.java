@@ -37,6 +37,7 @@ class DocumentedKeysTest {
         keys.addAll(ConfigReader.EXPORT_KEYS);
         keys.addAll(ConfigReader.PATH_KEYS);
         keys.addAll(IscsiSection.KEYS);
+        keys.addAll(BackendTlsSection.KEYS);
         keys.addAll(AdminAuth.KEYS);
         keys.addAll(AccessSection.KEYS);
         keys.addAll(AccessSection.ENTRY_KEYS);

@@ -279,7 +279,7 @@ class GatewayConfigTest {
         inlineError(List.of("disk0=file:/a,,file:/b"), null,
                 "--export 'disk0=file:/a,,file:/b': empty URI in the list (expected NAME=URI[,URI...])");
         inlineError(List.of("disk0=foo://x/y"), null,
-                "--export 'disk0=foo://x/y': unsupported scheme 'foo' (supported: file, iscsi, nbd)");
+                "--export 'disk0=foo://x/y': unsupported scheme 'foo' (supported: file, iscsi, nbd, nbds)");
         inlineError(List.of("d=file:/a", "d=file:/b"), null, "--export 'd=file:/b': duplicate export name 'd'");
         inlineError(List.of("d=file:/a"), "fastest",
                 "--iopolicy: 'fastest' is not one of numa, round-robin, queue-depth, service-time");
@@ -329,7 +329,7 @@ class GatewayConfigTest {
     @Test
     void inlineErrorsHideSecrets() {
         inlineError(List.of("d=foo://user:secret@host/x"), null,
-                "--export 'd=foo://user:***@host/x': unsupported scheme 'foo' (supported: file, iscsi, nbd)");
+                "--export 'd=foo://user:***@host/x': unsupported scheme 'foo' (supported: file, iscsi, nbd, nbds)");
     }
 
     private static void inlineError(List<String> specs, String iopolicy, String message) {

@@ -40,7 +40,7 @@ class FailoverUnderLoadTest {
                     FioLoad fio = FioLoad.start(dir, "failover", rig.uri(), SIZE / 2)) {
                 rig.awaitCarrying(0, SOME, EVENT);
                 rig.awaitCarrying(1, SOME, EVENT);
-                long failovers = rig.export().failovers();
+                long failures = rig.export().pathFailures();
                 LOG.info("killing backend b (pid {})", b.pid());
                 b.kill();
                 rig.awaitState(1, PathState.FAILED, EVENT);
@@ -50,7 +50,9 @@ class FailoverUnderLoadTest {
                 rig.awaitCarrying(1, SOME, EVENT); // b is back and carries the load again
                 JsonNode job = fio.stop();
                 LOG.info("kill/restart: worst completion latency {} ms", FioLoad.worstLatencyMillis(job));
-                assertTrue(rig.export().failovers() > failovers, "a failover must have been counted");
+                // the kill may find the path with nothing in flight at that instant (a failure while idle, not a
+                // failover): what must hold is that the failure was counted and the load went on without an error
+                assertTrue(rig.export().pathFailures() > failures, "the path failure must have been counted");
                 rig.awaitAllLive(EVENT);
             }
         } finally {

@@ -32,6 +32,16 @@ final class GatewayRig implements AutoCloseable {
      * quickly, and waits until every path is live.
      */
     static GatewayRig start(String extraDefaults, List<String> pathUris) throws Exception {
+        GatewayRig rig = start(extraDefaults, null, pathUris);
+        rig.awaitAllLive(Duration.ofSeconds(20));
+        return rig;
+    }
+
+    /**
+     * Starts a gateway like {@link #start(String, List)} with {@code topLevel} (whole YAML lines, e.g. a
+     * {@code backend-tls:} section) added, without waiting for any path.
+     */
+    static GatewayRig start(String extraDefaults, String topLevel, List<String> pathUris) throws Exception {
         StringBuilder yaml = new StringBuilder()
                 .append("listen: 127.0.0.1:0\n")
                 .append("admin: 127.0.0.1:0\n")
@@ -46,13 +56,14 @@ final class GatewayRig implements AutoCloseable {
         if (extraDefaults != null) {
             yaml.append(extraDefaults);
         }
+        if (topLevel != null) {
+            yaml.append(topLevel);
+        }
         yaml.append("exports:\n  - name: disk\n    paths:\n");
         for (String uri : pathUris) {
             yaml.append("      - ").append(uri).append('\n');
         }
-        GatewayRig rig = new GatewayRig(Gateway.start(GatewayConfig.parse(yaml.toString())));
-        rig.awaitAllLive(Duration.ofSeconds(20));
-        return rig;
+        return new GatewayRig(Gateway.start(GatewayConfig.parse(yaml.toString())));
     }
 
     Gateway gateway() {
