@@ -80,6 +80,7 @@ final class PskServer extends PSKTlsServer {
 
     /** TLS 1.3: the first offered identity that the file knows. */
     @Override
+    @SuppressWarnings("rawtypes") // Bouncy Castle's signature
     public TlsPSKExternal getExternalPSK(Vector identities) {
         for (Object offered : identities) {
             byte[] name = ((PskIdentity) offered).getIdentity();
