@@ -95,6 +95,19 @@ class PskNbdInteropTest {
         assertTrue(info.stderr().contains("connection is using TLS: " + expected), info.describe());
     }
 
+    @org.junit.jupiter.api.Test
+    void qemuImgWithTlsCredsPsk() throws Exception {
+        Tools.require("qemu-img");
+        Tools.Result info = Tools.run(Duration.ofSeconds(60), "qemu-img", "info", "--output=json", "--object",
+                "tls-creds-psk,id=tls0,endpoint=client,username=alice,dir=" + tmp, "--image-opts",
+                "driver=nbd,host=127.0.0.1,port=" + port + ",tls-creds=tls0");
+        assertTrue(info.ok(), info.describe());
+        assertTrue(info.stdout().contains("\"virtual-size\": " + EXPORT_SIZE), info.describe());
+        assertEquals(SslHandshakeCompletionEvent.SUCCESS, events.poll(10, TimeUnit.SECONDS));
+        assertEquals("alice", events.poll(10, TimeUnit.SECONDS));
+        assertEquals("TLSv1.3", events.poll(10, TimeUnit.SECONDS));
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"alice", "mallory"})
     void nbdinfoWithWrongKeyOrUnknownUserIsRefused(String user) throws Exception {
@@ -186,14 +199,17 @@ class PskNbdInteropTest {
                 int magic = input.readInt();
                 input.readShort();
                 int type = input.readShort();
-                input.skipBytes(20);
-                if (magic == REQUEST_MAGIC && type == 2) {
-                    events.add("disconnect");
-                    ctx.close();
-                } else {
-                    events.add("unexpected command " + type);
-                    ctx.close();
+                long handle = input.readLong();
+                input.readLong();
+                int length = input.readInt();
+                if (magic == REQUEST_MAGIC && type == 0 && length <= EXPORT_SIZE) {
+                    // READ: a simple reply with zeros
+                    ctx.writeAndFlush(ctx.alloc().buffer(16 + length).writeInt(0x67446698).writeInt(0)
+                            .writeLong(handle).writeZero(length));
+                    return true;
                 }
+                events.add(magic == REQUEST_MAGIC && type == 2 ? "disconnect" : "unexpected command " + type);
+                ctx.close();
                 return false;
             }
             if (input.readableBytes() < 16 || input.readableBytes() < 16 + input.getInt(input.readerIndex() + 12)) {
