@@ -39,7 +39,9 @@ public final class Tools {
             Map.entry("nbdsh", "python3-libnbd"),
             Map.entry("fio", "fio"),
             Map.entry("tgtd", "tgt"),
-            Map.entry("tgtadm", "tgt"));
+            Map.entry("tgtadm", "tgt"),
+            Map.entry("psktool", "gnutls-bin"),
+            Map.entry("gnutls-cli", "gnutls-bin"));
 
     private Tools() {
     }
