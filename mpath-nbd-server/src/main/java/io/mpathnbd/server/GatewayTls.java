@@ -8,6 +8,7 @@ import io.mpathnbd.server.config.GatewayConfig;
 import io.mpathnbd.server.config.TlsSettings;
 import io.mpathnbd.server.frontend.FrontendTls;
 import io.mpathnbd.server.metrics.GatewayMetrics;
+import io.mpathnbd.server.tls.PskTls;
 import io.mpathnbd.server.tls.ReloadingContext;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
@@ -27,12 +28,15 @@ import java.util.function.Supplier;
  */
 final class GatewayTls implements AutoCloseable {
     private final ReloadingContext nbd;
+    /** TLS-PSK on the NBD port instead of {@link #nbd}; null without {@code tls.psk-file}. */
+    private final PskTls psk;
     private final ReloadingContext admin;
     private final Duration interval;
     private ScheduledFuture<?> checks;
 
-    private GatewayTls(ReloadingContext nbd, ReloadingContext admin, Duration interval) {
+    private GatewayTls(ReloadingContext nbd, PskTls psk, ReloadingContext admin, Duration interval) {
         this.nbd = nbd;
+        this.psk = psk;
         this.admin = admin;
         this.interval = interval;
     }
@@ -41,7 +45,11 @@ final class GatewayTls implements AutoCloseable {
     static GatewayTls load(GatewayConfig config, GatewayMetrics metrics) {
         TlsSettings t = config.tls();
         ReloadingContext nbd = null;
-        if (t.enabled()) {
+        PskTls psk = null;
+        if (t.psk() != null) {
+            // the front end's handshake-timeout bounds the TLS handshake, as for X.509
+            psk = PskTls.of(t.psk(), Duration.ZERO);
+        } else if (t.enabled()) {
             ClientAuth auth = t.clientAuth();
             nbd = load("NBD", t.where(), t.files(), f -> TlsContexts.server(f, auth, SslProvider.JDK),
                     ok -> metrics.tlsReload("nbd", ok));
@@ -52,7 +60,7 @@ final class GatewayTls implements AutoCloseable {
                     f -> TlsContexts.server(f, ClientAuth.NONE, SslProvider.JDK), ok -> metrics.tlsReload("admin", ok));
         }
         Duration interval = t.enabled() ? t.reloadInterval() : TlsSettings.DEFAULT_RELOAD;
-        return new GatewayTls(nbd, admin, interval);
+        return new GatewayTls(nbd, psk, admin, interval);
     }
 
     private static ReloadingContext load(String name, String where, CertificateFiles files,
@@ -64,9 +72,13 @@ final class GatewayTls implements AutoCloseable {
         }
     }
 
-    /** What the NBD front end does with STARTTLS. */
+    /** What the NBD front end does with STARTTLS: X.509 from the reloading certificates, or TLS-PSK. */
     FrontendTls frontend(TlsSettings settings) {
-        return nbd == null ? FrontendTls.OFF : new FrontendTls(settings.mode(), nbd::current);
+        if (psk != null) {
+            return new FrontendTls(settings.mode(), alloc -> psk.newHandler());
+        }
+        return nbd == null ? FrontendTls.OFF
+                : new FrontendTls(settings.mode(), alloc -> FrontendTls.x509(nbd.current(), alloc));
     }
 
     /** The admin API's current context, or null for plain HTTP. */

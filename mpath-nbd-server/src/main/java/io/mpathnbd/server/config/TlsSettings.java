@@ -1,6 +1,8 @@
 package io.mpathnbd.server.config;
 
 import io.mpathnbd.core.tls.CertificateFiles;
+import io.mpathnbd.core.tls.PskFile;
+import io.mpathnbd.core.tls.TlsConfigException;
 import io.mpathnbd.server.frontend.FrontendTls.Mode;
 import io.netty.handler.ssl.ClientAuth;
 import java.nio.file.Path;
@@ -15,21 +17,23 @@ import java.util.Optional;
  * TLS handshake asks clients for a certificate, and how often the files are checked for a new version.
  *
  * @param mode           what STARTTLS and the exports demand
- * @param files          the server certificate and key, and the CA that verifies client certificates
+ * @param files          the server certificate and key, and the CA that verifies client certificates; null with
+ *                       {@code psk}
+ * @param psk            TLS-PSK keys ({@code psk-file}, psktool's format) instead of certificates, or null
  * @param clientAuth     NONE: no client certificate asked for; OPTIONAL: asked, verified when sent; REQUIRE: no
  *                       TLS without one
  * @param reloadInterval how often the files are compared with the ones loaded; zero: only on SIGHUP
  * @param where          the config key the files came from, for messages
  */
-public record TlsSettings(Mode mode, CertificateFiles files, ClientAuth clientAuth, Duration reloadInterval,
-        String where) {
+public record TlsSettings(Mode mode, CertificateFiles files, PskFile psk, ClientAuth clientAuth,
+        Duration reloadInterval, String where) {
     static final String KEY = "tls";
-    static final List<String> KEYS = List.of("mode", "certificates", "cert-file", "key-file", "ca-file",
+    static final List<String> KEYS = List.of("mode", "certificates", "cert-file", "key-file", "ca-file", "psk-file",
             "client-certificates", "reload-interval");
     public static final Duration DEFAULT_RELOAD = Duration.ofSeconds(10);
     private static final List<String> CLIENT_AUTH = List.of("none", "optional", "required");
 
-    public static final TlsSettings OFF = new TlsSettings(Mode.OFF, null, ClientAuth.NONE, Duration.ZERO, KEY);
+    public static final TlsSettings OFF = new TlsSettings(Mode.OFF, null, null, ClientAuth.NONE, Duration.ZERO, KEY);
 
     public boolean enabled() {
         return mode != Mode.OFF;
@@ -49,6 +53,10 @@ public record TlsSettings(Mode mode, CertificateFiles files, ClientAuth clientAu
         String ca = s.string("ca-file", null);
         if (mode == Mode.OFF) {
             return OFF;
+        }
+        String pskFile = s.string("psk-file", null);
+        if (pskFile != null) {
+            return psk(s, mode, pskFile, dir != null || cert != null || key != null || ca != null);
         }
         CertificateFiles files;
         String where;
@@ -79,7 +87,26 @@ public record TlsSettings(Mode mode, CertificateFiles files, ClientAuth clientAu
                     + " client certificates with (ca-cert.pem in the certificates directory, or ca-file)");
         }
         Duration reload = s.duration("reload-interval", DEFAULT_RELOAD, Duration.ZERO);
-        return new TlsSettings(mode, files, clientAuth, reload, where);
+        return new TlsSettings(mode, files, null, clientAuth, reload, where);
+    }
+
+    /** {@code psk-file}: TLS-PSK, read now (the keys are not reloaded; a new file takes a restart). */
+    private static TlsSettings psk(Section s, Mode mode, String file, boolean certificatesToo) {
+        if (certificatesToo) {
+            throw new ConfigException(KEY + ": give either psk-file (TLS-PSK) or certificates / cert-file, key-file,"
+                    + " ca-file (X.509), not both: the TLS engine is chosen before a client says which it speaks");
+        }
+        if (s.has("client-certificates")) {
+            throw new ConfigException(s.where("client-certificates") + ": TLS-PSK has no client certificates (the"
+                    + " key authenticates the client)");
+        }
+        try {
+            // reload-interval still paces the admin API's certificate checks
+            return new TlsSettings(mode, null, PskFile.read(Path.of(file)), ClientAuth.NONE,
+                    s.duration("reload-interval", DEFAULT_RELOAD, Duration.ZERO), s.where("psk-file"));
+        } catch (TlsConfigException e) {
+            throw new ConfigException(s.where("psk-file") + ": " + e.getMessage(), e);
+        }
     }
 
     /** Fails for per-export TLS demands these settings cannot meet. */
@@ -87,6 +114,10 @@ public record TlsSettings(Mode mode, CertificateFiles files, ClientAuth clientAu
         if ((tlsRequired || certificateRequired) && mode == Mode.OFF) {
             throw new ConfigException("export '" + export + "': " + (certificateRequired ? "client-certificate: required"
                     : "tls-only: true") + ", but the gateway has no TLS (add a tls: section)");
+        }
+        if (certificateRequired && psk != null) {
+            throw new ConfigException("export '" + export + "': client-certificate: required, but tls uses a"
+                    + " psk-file: TLS-PSK clients have no certificate");
         }
         if (certificateRequired && clientAuth == ClientAuth.NONE) {
             throw new ConfigException("export '" + export + "': client-certificate: required, but tls:"
@@ -96,6 +127,9 @@ public record TlsSettings(Mode mode, CertificateFiles files, ClientAuth clientAu
 
     @Override
     public String toString() {
+        if (psk != null) {
+            return "tls(" + mode.label() + ", " + psk + ")";
+        }
         return mode == Mode.OFF ? "tls(off)" : "tls(" + mode.label() + ", " + files.cert().orElseThrow()
                 + ", client certificates " + clientAuth.name().toLowerCase(Locale.ROOT) + ")";
     }

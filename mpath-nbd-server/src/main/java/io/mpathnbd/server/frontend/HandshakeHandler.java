@@ -264,6 +264,9 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
             conn.protocolError("data-after-starttls", "data sent after STARTTLS before the server's answer");
         } else {
             ack(ctx, OPT_STARTTLS);
+            // the acknowledgement goes out in clear now: the flush consolidation above would hold it until this
+            // read completes, and a TLS handler may not pass that on until its own handshake is done
+            ctx.pipeline().firstContext().flush();
             TlsUpgrade.begin(ctx, tls);
             tlsStarting = true;
         }

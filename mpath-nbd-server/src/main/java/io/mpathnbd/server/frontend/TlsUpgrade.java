@@ -2,6 +2,7 @@ package io.mpathnbd.server.frontend;
 
 import io.mpathnbd.nbd.protocol.NbdServerHandshakeDecoder;
 import io.netty.channel.ChannelHandlerContext;
+import io.mpathnbd.server.tls.PskTlsHandler;
 import io.netty.handler.ssl.SslHandler;
 import java.util.Optional;
 import javax.net.ssl.SSLPeerUnverifiedException;
@@ -38,16 +39,20 @@ final class TlsUpgrade {
      * {@code handshake-timeout} bounds the whole negotiation, TLS included.
      */
     static void begin(ChannelHandlerContext ctx, FrontendTls tls) {
-        SslHandler handler = tls.contexts().get().newHandler(ctx.alloc());
+        ctx.pipeline().addFirst(TLS, tls.handlers().apply(ctx.alloc()));
+    }
+
+    /** An X.509 handler from {@code context}, without a handshake timeout of its own (see {@link #begin}). */
+    static SslHandler x509(io.netty.handler.ssl.SslContext context, io.netty.buffer.ByteBufAllocator alloc) {
+        SslHandler handler = context.newHandler(alloc);
         handler.setHandshakeTimeoutMillis(0);
-        ctx.pipeline().addFirst(TLS, handler);
+        return handler;
     }
 
     /** The subject of the certificate the client presented and the CA verified, if it presented one. */
     static Optional<X500Principal> verifiedSubject(ChannelHandlerContext ctx) {
-        SslHandler handler = (SslHandler) ctx.pipeline().get(TLS);
-        if (handler == null) {
-            return Optional.empty();
+        if (!(ctx.pipeline().get(TLS) instanceof SslHandler handler)) {
+            return Optional.empty(); // TLS-PSK: a user name, no certificate
         }
         try {
             return Optional.of((X500Principal) handler.engine().getSession().getPeerPrincipal());
@@ -56,11 +61,16 @@ final class TlsUpgrade {
         }
     }
 
-    /** The negotiated protocol and cipher suite, for the log line. */
+    /** The negotiated protocol and cipher suite, or the PSK user, for the log line. */
     static String describe(ChannelHandlerContext ctx) {
-        SslHandler handler = (SslHandler) ctx.pipeline().get(TLS);
-        return handler == null ? "no TLS" : handler.engine().getSession().getProtocol() + " "
-                + handler.engine().getSession().getCipherSuite();
+        Object handler = ctx.pipeline().get(TLS);
+        if (handler instanceof SslHandler ssl) {
+            return ssl.engine().getSession().getProtocol() + " " + ssl.engine().getSession().getCipherSuite();
+        }
+        if (handler instanceof PskTlsHandler psk) {
+            return "TLS-PSK, user '" + psk.identity() + "'";
+        }
+        return "no TLS";
     }
 
     static void failed(String remote, Throwable cause) {
