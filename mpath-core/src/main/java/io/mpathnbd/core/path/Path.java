@@ -1,5 +1,6 @@
 package io.mpathnbd.core.path;
 
+import io.mpathnbd.core.backend.AccessState;
 import io.mpathnbd.core.backend.BackendDriver;
 import io.mpathnbd.core.backend.BackendInfo;
 import io.mpathnbd.core.export.Export;

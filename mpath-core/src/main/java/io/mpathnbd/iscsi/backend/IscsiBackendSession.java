@@ -7,7 +7,7 @@ import io.mpathnbd.core.backend.BackendInfo;
 import io.mpathnbd.core.backend.BackendSession;
 import io.mpathnbd.core.backend.EventLoopAffinity;
 import io.mpathnbd.core.backend.Failure;
-import io.mpathnbd.core.path.AccessState;
+import io.mpathnbd.core.backend.AccessState;
 import io.mpathnbd.core.request.BlockFlags;
 import io.mpathnbd.core.request.BlockOp;
 import io.mpathnbd.core.request.BlockRequest;

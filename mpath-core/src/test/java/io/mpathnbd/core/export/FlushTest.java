@@ -6,7 +6,7 @@ import static io.mpathnbd.core.support.TestRig.path;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.mpathnbd.core.path.AccessState;
+import io.mpathnbd.core.backend.AccessState;
 import io.mpathnbd.core.path.Path;
 import io.mpathnbd.core.request.BlockFlags;
 import io.mpathnbd.core.request.BlockOp;

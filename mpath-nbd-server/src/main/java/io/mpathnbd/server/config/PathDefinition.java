@@ -1,7 +1,7 @@
 package io.mpathnbd.server.config;
 
 import io.mpathnbd.core.backend.DriverOptions;
-import io.mpathnbd.core.path.AccessState;
+import io.mpathnbd.core.backend.AccessState;
 import io.mpathnbd.core.path.PathConfig;
 
 /**
