@@ -216,7 +216,7 @@ final class Dispatcher {
             return;
         }
         requeues.increment();
-        observer.requeued(export, p);
+        observer.requeued(export.name(), p);
         if (op.modifiesData()) {
             waiting.add(request);
             fence.hold(request, p, a.session);

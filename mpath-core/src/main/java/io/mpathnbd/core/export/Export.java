@@ -4,6 +4,7 @@ import io.mpathnbd.core.backend.BackendDriver;
 import io.mpathnbd.core.observe.ExportObserver;
 import io.mpathnbd.core.path.Path;
 import io.mpathnbd.core.path.PathConfig;
+import io.mpathnbd.core.path.PathTimings;
 import io.mpathnbd.core.policy.IoPolicies;
 import io.mpathnbd.core.policy.IoPolicy;
 import io.mpathnbd.core.request.BlockRequest;
@@ -37,6 +38,7 @@ public final class Export {
     private final DiskProfile disk;
     private final Dispatcher dispatcher;
     private final PathEvents events;
+    private final PathTimings pathTimings;
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
 
     /**
@@ -52,6 +54,8 @@ public final class Export {
         IoPolicy policy = IoPolicies.create(config.ioPolicy() == null ? IoPolicies.NUMA : config.ioPolicy());
         this.dispatcher = new Dispatcher(this, policy, this.observer, paths, disk, timers);
         this.events = new PathEvents(this, this.observer, paths, disk, dispatcher.held, timers);
+        this.pathTimings = new PathTimings(config.reconnectMin(), config.reconnectMax(), config.probeInterval(),
+                config.failback() == FailbackMode.MANUAL);
     }
 
     // ---------------------------------------------------------------- the disk as clients see it
@@ -162,10 +166,11 @@ public final class Export {
 
     /** Adds a path; it starts connecting at once if the export has started. */
     public Path addPath(PathConfig pathConfig, BackendDriver driver) {
-        Path p = paths.add(pathConfig.id(), id -> new Path(this, id, pathConfig, driver, events, timers.next()));
+        Path p = paths.add(pathConfig.id(), id -> new Path(name(), id, pathConfig, driver, pathTimings, events,
+                timers.next()));
         LOG.info("export {}: path {} added ({}, {}{})", name(), p.id(), p.uri(), p.accessState().label(),
                 p.distance() != 0 ? ", distance " + p.distance() : "");
-        observer.pathAdded(this, p);
+        observer.pathAdded(name(), p);
         if (paths.started()) {
             p.start();
         }

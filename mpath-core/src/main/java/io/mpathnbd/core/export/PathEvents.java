@@ -66,17 +66,17 @@ final class PathEvents implements PathHost {
         boolean becameReady = disk.settle();
         log(event);
         if (event.isStateChange()) {
-            observer.pathStateChanged(export, p, event.from(), event.to(), event.reason());
+            observer.pathStateChanged(export.name(), p, event.from(), event.to(), event.reason());
         }
         if (event.isPathFailure()) {
             pathFailures.increment();
         }
         if (event.isFailover()) {
             failovers.increment();
-            observer.failover(export, p, event.reason());
+            observer.failover(export.name(), p, event.reason());
         }
         if (gone) {
-            observer.pathRemoved(export, p);
+            observer.pathRemoved(export.name(), p);
             if (lastGone) {
                 long delay = paths.removalDelayNanos();
                 LOG.warn("export {}: last path removed; holding I/O for the removal delay of {}", export.name(),

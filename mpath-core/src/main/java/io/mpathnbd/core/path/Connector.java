@@ -64,7 +64,7 @@ final class Connector {
         try {
             driver.shutdown();
         } catch (RuntimeException e) {
-            LOG.warn("export {}: path {}: driver shutdown failed", path.export().name(), path.id(), e);
+            LOG.warn("export {}: path {}: driver shutdown failed", path.exportName(), path.id(), e);
         }
     }
 }

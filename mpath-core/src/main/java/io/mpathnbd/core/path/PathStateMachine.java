@@ -6,8 +6,6 @@ import io.mpathnbd.core.backend.BackendDriver;
 import io.mpathnbd.core.backend.BackendException;
 import io.mpathnbd.core.backend.BackendInfo;
 import io.mpathnbd.core.backend.BackendSession;
-import io.mpathnbd.core.export.ExportConfig;
-import io.mpathnbd.core.export.FailbackMode;
 import io.mpathnbd.core.time.Durations;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.concurrent.CompletableFuture;
@@ -32,7 +30,7 @@ final class PathStateMachine {
     private final Connector connector;
     private final PathHost host;
     private final EventExecutor executor;
-    private final FailbackMode failback;
+    private final boolean manualFailback;
     private final PathCounters counters;
     private final Backoff backoff;
     private final HealthProbe probe;
@@ -60,13 +58,13 @@ final class PathStateMachine {
     private ScheduledFuture<?> reconnectTimer;
     private CompletableFuture<Void> removal;
 
-    PathStateMachine(Path path, BackendDriver driver, PathHost host, EventExecutor executor, ExportConfig timing,
+    PathStateMachine(Path path, BackendDriver driver, PathHost host, EventExecutor executor, PathTimings timing,
             PathCounters counters) {
         this.path = path;
         this.connector = new Connector(path, driver, this);
         this.host = host;
         this.executor = executor;
-        this.failback = timing.failback();
+        this.manualFailback = timing.manualFailback();
         this.counters = counters;
         this.backoff = new Backoff(timing.reconnectMin(), timing.reconnectMax());
         this.probe = new HealthProbe(this, counters, executor, Durations.nanos(timing.probeInterval()));
@@ -350,7 +348,7 @@ final class PathStateMachine {
         backoff.reset();
         lastFailure = null;
         counters.resetLastCompletion(System.nanoTime());
-        boolean hold = failedSinceLive && failback == FailbackMode.MANUAL;
+        boolean hold = failedSinceLive && manualFailback;
         awaitingReinstate = hold;
         String reason;
         if (hold) {
