@@ -198,7 +198,7 @@ final class Dispatcher {
         long now = System.nanoTime();
         p.endRequest(op, a.bytes, true, now);
         observer.requestCompleted(p, op, a.bytes, now - a.startNanos, true);
-        if (kind == FailureKind.TARGET) {
+        if (kind == FailureKind.TARGET || kind == FailureKind.RESERVATION_CONFLICT) {
             // the disk's own answer: the client sees it, whichever path carried it
             finish(request, failure.errno() == 0 ? Errno.EIO : failure.errno(), failure.message());
             return;
