@@ -101,7 +101,7 @@ final class Dispatcher {
             return;
         }
         if (op == BlockOp.FLUSH) {
-            FlushFanout.flush(request, paths.snapshot(), this);
+            export.control().flush(request);
             return;
         }
         dispatch(request, null);

@@ -25,7 +25,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link DiskProfile}: the advertised disk (size, identity, capabilities) and the admission of sessions;</li>
  *   <li>{@link PathEvents}: reactions to path state changes, failover logging and counting;</li>
  *   <li>{@link HoldQueue}, {@link WriteFence}, {@link FlushFanout}: parking without a path, in-doubt writes, and
- *       FLUSH across paths.</li>
+ *       FLUSH across paths;</li>
+ *   <li>{@link ControlSpread}: how control commands (persistent reservations) reach the paths: one, every live one,
+ *       and every session before it carries I/O.</li>
  * </ul>
  */
 public final class Export {
@@ -38,6 +40,7 @@ public final class Export {
     private final DiskProfile disk;
     private final Dispatcher dispatcher;
     private final PathEvents events;
+    private final ControlSpread control;
     private final PathTimings pathTimings;
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
 
@@ -53,7 +56,8 @@ public final class Export {
         this.disk = new DiskProfile(config, paths, timers);
         IoPolicy policy = IoPolicies.create(config.ioPolicy() == null ? IoPolicies.NUMA : config.ioPolicy());
         this.dispatcher = new Dispatcher(this, policy, this.observer, paths, disk, timers);
-        this.events = new PathEvents(this, this.observer, paths, disk, dispatcher.held, timers);
+        this.control = new ControlSpread(config.name(), paths, dispatcher, timers);
+        this.events = new PathEvents(this, this.observer, paths, disk, dispatcher.held, control, timers);
         this.pathTimings = new PathTimings(config.reconnectMin(), config.reconnectMax(), config.probeInterval(),
                 config.failback() == FailbackMode.MANUAL);
     }
@@ -131,6 +135,11 @@ public final class Export {
      */
     public void submit(BlockRequest request) {
         dispatcher.submit(request);
+    }
+
+    /** Sends control commands over the paths, and registers what every new session runs before it carries I/O. */
+    public ControlSpread control() {
+        return control;
     }
 
     // ---------------------------------------------------------------- paths and policy

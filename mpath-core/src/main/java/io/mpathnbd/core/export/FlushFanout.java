@@ -3,7 +3,6 @@ package io.mpathnbd.core.export;
 import io.mpathnbd.core.backend.Failure;
 import io.mpathnbd.core.path.Path;
 import io.mpathnbd.core.path.PathSession;
-import io.mpathnbd.core.path.PathState;
 import io.mpathnbd.core.request.BlockRequest;
 import io.mpathnbd.core.request.Errno;
 import io.mpathnbd.core.request.Extents;
@@ -14,9 +13,11 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * One client FLUSH sent to several paths at once. Each leg is an ordinary request of the export (so a leg that meets
- * a path error is retried on another live path, held or fenced like any other), gathered by {@link Legs}; the
- * client's FLUSH succeeds when every leg has succeeded, else fails with the first leg's error.
+ * One client FLUSH sent to several paths at once, {@link ControlSpread}'s I/O mode: paths chosen by
+ * {@link ControlSpread#usable}, answers gathered by {@link Legs} as for {@link ControlSpread#toEveryLive}. Each leg is
+ * an ordinary request of the export (so a leg that meets a path error is retried on another live path, held or
+ * fenced like any other); the client's FLUSH succeeds when every leg has succeeded, else fails with the leg error
+ * {@link Legs} picks.
  */
 final class FlushFanout extends Legs implements ReplySink {
     private static final Path[] NO_PATHS = new Path[0];
@@ -102,7 +103,7 @@ final class FlushFanout extends Legs implements ReplySink {
     }
 
     private static boolean flushable(Path p) {
-        return p.state() == PathState.LIVE && p.session() != null;
+        return ControlSpread.usable(p);
     }
 
     private BlockRequest leg() {
