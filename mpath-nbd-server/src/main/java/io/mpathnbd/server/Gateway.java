@@ -5,7 +5,7 @@ import io.mpathnbd.core.backend.BackendDriver;
 import io.mpathnbd.core.backend.DriverOptions;
 import io.mpathnbd.core.backend.Drivers;
 import io.mpathnbd.core.export.Export;
-import io.mpathnbd.core.path.AccessState;
+import io.mpathnbd.core.backend.AccessState;
 import io.mpathnbd.core.path.Path;
 import io.mpathnbd.core.path.PathConfig;
 import io.mpathnbd.server.access.ExportAccess;

@@ -1,6 +1,5 @@
 package io.mpathnbd.core.backend;
 
-import io.mpathnbd.core.path.AccessState;
 import java.util.function.Consumer;
 
 /**

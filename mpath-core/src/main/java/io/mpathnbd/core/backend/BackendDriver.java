@@ -6,8 +6,9 @@ import java.util.concurrent.CompletableFuture;
  * The per-path transport template (the kernel's "head template"): knows how to reach one backend target and opens
  * sessions to it. One driver per path; it holds the path's URI and transport settings but no connection.
  *
- * <p>Later transports (iSCSI) and features (persistent reservations, zones) extend this through optional
- * interfaces a session may also implement, so the core does not change shape.
+ * <p>Transports and features extend this through optional interfaces of the session, so the core does not change
+ * shape: {@link AccessStateSource} and {@link EventLoopAffinity} a session implements, and control templates it
+ * hands out beside its I/O ({@link BackendSession#reservations()}; zones later).
  */
 public interface BackendDriver {
 

@@ -34,4 +34,12 @@ public interface BackendSession {
 
     /** Why the session ended, if it was lost; null while open or after an orderly close. */
     String lossReason();
+
+    /**
+     * This session's persistent reservation commands, or null when its transport has none (NBD, file). The control
+     * templates sit beside {@link #submit}: typed commands for features that are not block I/O.
+     */
+    default ReservationOps reservations() {
+        return null;
+    }
 }

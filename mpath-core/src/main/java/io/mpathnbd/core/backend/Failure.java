@@ -24,6 +24,16 @@ public record Failure(FailureKind kind, int errno, String message) {
         return new Failure(FailureKind.RETRY_SAME_PATH, Errno.EIO, message);
     }
 
+    /** errno EPERM, as SCSI RESERVATION CONFLICT has always been reported to clients. */
+    public static Failure reservationConflict(String message) {
+        return new Failure(FailureKind.RESERVATION_CONFLICT, Errno.EPERM, message);
+    }
+
+    /** The disk's own answer (also a reservation conflict): another path would answer the same. */
+    public boolean isTargetError() {
+        return kind == FailureKind.TARGET || kind == FailureKind.RESERVATION_CONFLICT;
+    }
+
     public boolean isPathError() {
         return kind == FailureKind.PATH || kind == FailureKind.TIMEOUT;
     }

@@ -17,5 +17,11 @@ public enum FailureKind {
     /** The disk itself refuses the request (invalid, out of range, no space, read-only...): return to the client. */
     TARGET,
     /** A transient condition on this path (busy, unit attention, transitioning): retry on the same path after a delay. */
-    RETRY_SAME_PATH
+    RETRY_SAME_PATH,
+    /**
+     * The disk refuses the command because of a persistent reservation (SCSI RESERVATION CONFLICT). A target error,
+     * treated as {@link #TARGET} on the I/O path; its own kind because reservation commands act on it (a RESERVE
+     * that conflicts while our key already holds the reservation, a REGISTER retried with IGNORE EXISTING KEY).
+     */
+    RESERVATION_CONFLICT
 }

@@ -101,7 +101,7 @@ final class Dispatcher {
             return;
         }
         if (op == BlockOp.FLUSH) {
-            FlushFanout.flush(request, paths.snapshot(), this);
+            export.control().flush(request);
             return;
         }
         dispatch(request, null);
@@ -198,7 +198,7 @@ final class Dispatcher {
         long now = System.nanoTime();
         p.endRequest(op, a.bytes, true, now);
         observer.requestCompleted(p, op, a.bytes, now - a.startNanos, true);
-        if (kind == FailureKind.TARGET) {
+        if (kind == FailureKind.TARGET || kind == FailureKind.RESERVATION_CONFLICT) {
             // the disk's own answer: the client sees it, whichever path carried it
             finish(request, failure.errno() == 0 ? Errno.EIO : failure.errno(), failure.message());
             return;
@@ -216,7 +216,7 @@ final class Dispatcher {
             return;
         }
         requeues.increment();
-        observer.requeued(export, p);
+        observer.requeued(export.name(), p);
         if (op.modifiesData()) {
             waiting.add(request);
             fence.hold(request, p, a.session);

@@ -4,6 +4,7 @@ import io.mpathnbd.core.backend.BackendDriver;
 import io.mpathnbd.core.observe.ExportObserver;
 import io.mpathnbd.core.path.Path;
 import io.mpathnbd.core.path.PathConfig;
+import io.mpathnbd.core.path.PathTimings;
 import io.mpathnbd.core.policy.IoPolicies;
 import io.mpathnbd.core.policy.IoPolicy;
 import io.mpathnbd.core.request.BlockRequest;
@@ -24,7 +25,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link DiskProfile}: the advertised disk (size, identity, capabilities) and the admission of sessions;</li>
  *   <li>{@link PathEvents}: reactions to path state changes, failover logging and counting;</li>
  *   <li>{@link HoldQueue}, {@link WriteFence}, {@link FlushFanout}: parking without a path, in-doubt writes, and
- *       FLUSH across paths.</li>
+ *       FLUSH across paths;</li>
+ *   <li>{@link ControlSpread}: how control commands (persistent reservations) reach the paths: one, every live one,
+ *       and every session before it carries I/O.</li>
  * </ul>
  */
 public final class Export {
@@ -37,6 +40,8 @@ public final class Export {
     private final DiskProfile disk;
     private final Dispatcher dispatcher;
     private final PathEvents events;
+    private final ControlSpread control;
+    private final PathTimings pathTimings;
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
 
     /**
@@ -51,7 +56,10 @@ public final class Export {
         this.disk = new DiskProfile(config, paths, timers);
         IoPolicy policy = IoPolicies.create(config.ioPolicy() == null ? IoPolicies.NUMA : config.ioPolicy());
         this.dispatcher = new Dispatcher(this, policy, this.observer, paths, disk, timers);
-        this.events = new PathEvents(this, this.observer, paths, disk, dispatcher.held, timers);
+        this.control = new ControlSpread(config.name(), paths, dispatcher, timers);
+        this.events = new PathEvents(this, this.observer, paths, disk, dispatcher.held, control, timers);
+        this.pathTimings = new PathTimings(config.reconnectMin(), config.reconnectMax(), config.probeInterval(),
+                config.failback() == FailbackMode.MANUAL);
     }
 
     // ---------------------------------------------------------------- the disk as clients see it
@@ -129,6 +137,11 @@ public final class Export {
         dispatcher.submit(request);
     }
 
+    /** Sends control commands over the paths, and registers what every new session runs before it carries I/O. */
+    public ControlSpread control() {
+        return control;
+    }
+
     // ---------------------------------------------------------------- paths and policy
 
     public List<Path> paths() {
@@ -162,10 +175,11 @@ public final class Export {
 
     /** Adds a path; it starts connecting at once if the export has started. */
     public Path addPath(PathConfig pathConfig, BackendDriver driver) {
-        Path p = paths.add(pathConfig.id(), id -> new Path(this, id, pathConfig, driver, events, timers.next()));
+        Path p = paths.add(pathConfig.id(), id -> new Path(name(), id, pathConfig, driver, pathTimings, events,
+                timers.next()));
         LOG.info("export {}: path {} added ({}, {}{})", name(), p.id(), p.uri(), p.accessState().label(),
                 p.distance() != 0 ? ", distance " + p.distance() : "");
-        observer.pathAdded(this, p);
+        observer.pathAdded(name(), p);
         if (paths.started()) {
             p.start();
         }

@@ -1,8 +1,8 @@
 package io.mpathnbd.core.export;
 
+import io.mpathnbd.core.backend.Failure;
 import io.mpathnbd.core.path.Path;
 import io.mpathnbd.core.path.PathSession;
-import io.mpathnbd.core.path.PathState;
 import io.mpathnbd.core.request.BlockRequest;
 import io.mpathnbd.core.request.Errno;
 import io.mpathnbd.core.request.Extents;
@@ -11,28 +11,26 @@ import io.netty.buffer.ByteBuf;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * One client FLUSH sent to several paths at once. Each leg is an ordinary request of the export (so a leg that meets
- * a path error is retried on another live path, held or fenced like any other); the client's FLUSH succeeds when
- * every leg has succeeded, else fails with the first leg's error.
+ * One client FLUSH sent to several paths at once, {@link ControlSpread}'s I/O mode: paths chosen by
+ * {@link ControlSpread#usable}, answers gathered by {@link Legs} as for {@link ControlSpread#toEveryLive}. Each leg is
+ * an ordinary request of the export (so a leg that meets a path error is retried on another live path, held or
+ * fenced like any other); the client's FLUSH succeeds when every leg has succeeded, else fails with the leg error
+ * {@link Legs} picks.
  */
-final class FlushFanout implements ReplySink {
+final class FlushFanout extends Legs implements ReplySink {
     private static final Path[] NO_PATHS = new Path[0];
     private static final long[] NO_MARKS = new long[0];
 
     private final BlockRequest client;
-    private final AtomicInteger pending;
     /** Dirty paths that were not live: covered by flushing every live path (shared disk), marked when all succeed. */
     private final Path[] covered;
     private final long[] coveredMarks;
-    private volatile int errno;
-    private volatile String message;
 
     private FlushFanout(BlockRequest client, int legs, Path[] covered, long[] coveredMarks) {
+        super(legs);
         this.client = client;
-        this.pending = new AtomicInteger(legs);
         this.covered = covered;
         this.coveredMarks = coveredMarks;
     }
@@ -105,7 +103,7 @@ final class FlushFanout implements ReplySink {
     }
 
     private static boolean flushable(Path p) {
-        return p.state() == PathState.LIVE && p.session() != null;
+        return ControlSpread.usable(p);
     }
 
     private BlockRequest leg() {
@@ -121,27 +119,23 @@ final class FlushFanout implements ReplySink {
         if (data != null) {
             data.release();
         }
-        legDone();
+        legSucceeded();
+    }
+
+    /**
+     * What reaches a leg's sink is its final answer (the dispatcher has moved it over paths on path errors), so it
+     * counts as the disk's: only its errno and message reach the client.
+     */
+    @Override
+    public void failed(BlockRequest leg, int legErrno, String legMessage) {
+        legFailed(Failure.target(legErrno == 0 ? Errno.EIO : legErrno, legMessage));
     }
 
     @Override
-    public void failed(BlockRequest leg, int legErrno, String legMessage) {
-        synchronized (this) {
-            if (errno == 0) {
-                message = legMessage;
-                errno = legErrno == 0 ? Errno.EIO : legErrno;
-            }
-        }
-        legDone();
-    }
-
-    private void legDone() {
-        if (pending.decrementAndGet() != 0) {
-            return;
-        }
+    void done(Failure failure) {
         client.releasePayload();
-        if (errno != 0) {
-            client.sink().failed(client, errno, message);
+        if (failure != null) {
+            client.sink().failed(client, failure.errno(), failure.message());
             return;
         }
         for (int i = 0; i < covered.length; i++) {

@@ -76,7 +76,7 @@ final class HoldQueue {
         if (!forever) {
             h.timer = timers.schedule(() -> expire(h), request.deadlineNanos() - System.nanoTime());
         }
-        observer.held(export);
+        observer.held(export.name());
         if (first) {
             LOG.info("export {}: no usable path; holding I/O ({}) ({})", export.name(),
                     forever ? "queue-if-no-path" : "up to " + noPathTimeout, paths.summary());

@@ -3,6 +3,7 @@ package io.mpathnbd.core.export;
 import io.mpathnbd.core.backend.BackendInfo;
 import io.mpathnbd.core.backend.Capability;
 import io.mpathnbd.core.observe.ExportObserver;
+import io.mpathnbd.core.path.Admission;
 import io.mpathnbd.core.path.Path;
 import io.mpathnbd.core.path.PathEvent;
 import io.mpathnbd.core.path.PathHost;
@@ -13,9 +14,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The export's side of its paths: admits their sessions through the {@link DiskProfile}, and on every path event
- * keeps membership, readiness and held I/O in step, logs the event once (every failover with its reason) and counts
- * failovers.
+ * The export's side of its paths: admits their sessions through the {@link DiskProfile}, prepares them with the
+ * {@link ControlSpread}'s admission steps, and on every path event keeps membership, readiness and held I/O in step,
+ * logs the event once (every failover with its reason) and counts failovers.
  */
 final class PathEvents implements PathHost {
     private static final Logger LOG = LoggerFactory.getLogger(Export.class); // log lines read as the export's
@@ -25,17 +26,19 @@ final class PathEvents implements PathHost {
     private final PathSet paths;
     private final DiskProfile disk;
     private final HoldQueue held;
+    private final ControlSpread control;
     private final Timers timers;
     private final LongAdder failovers = new LongAdder();
     private final LongAdder pathFailures = new LongAdder();
 
     PathEvents(Export export, ExportObserver observer, PathSet paths, DiskProfile disk, HoldQueue held,
-            Timers timers) {
+            ControlSpread control, Timers timers) {
         this.export = export;
         this.observer = observer;
         this.paths = paths;
         this.disk = disk;
         this.held = held;
+        this.control = control;
         this.timers = timers;
     }
 
@@ -53,6 +56,11 @@ final class PathEvents implements PathHost {
     }
 
     @Override
+    public Admission admission(Path path) {
+        return control.admission(path);
+    }
+
+    @Override
     public void pathEvent(PathEvent event) {
         Path p = event.path();
         boolean gone = event.to() == PathState.REMOVED && event.isStateChange();
@@ -66,17 +74,17 @@ final class PathEvents implements PathHost {
         boolean becameReady = disk.settle();
         log(event);
         if (event.isStateChange()) {
-            observer.pathStateChanged(export, p, event.from(), event.to(), event.reason());
+            observer.pathStateChanged(export.name(), p, event.from(), event.to(), event.reason());
         }
         if (event.isPathFailure()) {
             pathFailures.increment();
         }
         if (event.isFailover()) {
             failovers.increment();
-            observer.failover(export, p, event.reason());
+            observer.failover(export.name(), p, event.reason());
         }
         if (gone) {
-            observer.pathRemoved(export, p);
+            observer.pathRemoved(export.name(), p);
             if (lastGone) {
                 long delay = paths.removalDelayNanos();
                 LOG.warn("export {}: last path removed; holding I/O for the removal delay of {}", export.name(),

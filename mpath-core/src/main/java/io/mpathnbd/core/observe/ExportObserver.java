@@ -1,6 +1,5 @@
 package io.mpathnbd.core.observe;
 
-import io.mpathnbd.core.export.Export;
 import io.mpathnbd.core.path.Path;
 import io.mpathnbd.core.path.PathState;
 import io.mpathnbd.core.request.BlockOp;
@@ -8,6 +7,8 @@ import io.mpathnbd.core.request.BlockOp;
 /**
  * Hooks through which the process (metrics, logs) watches the core without the core knowing about them. All methods
  * default to doing nothing; {@link #requestCompleted} is on the hot path and must not block or allocate.
+ *
+ * <p>The export calls these hooks, so they name it only by its name: this package sits below the export.
  */
 public interface ExportObserver {
     ExportObserver NONE = new ExportObserver() {
@@ -18,23 +19,23 @@ public interface ExportObserver {
     }
 
     /** A request left a failed path for another one. Called once per failover event, not per request. */
-    default void failover(Export export, Path from, String reason) {
+    default void failover(String export, Path from, String reason) {
     }
 
     /** A request was put back through the iopolicy after a path error. */
-    default void requeued(Export export, Path from) {
+    default void requeued(String export, Path from) {
     }
 
     /** A request was parked because no path could take it. */
-    default void held(Export export) {
+    default void held(String export) {
     }
 
-    default void pathStateChanged(Export export, Path path, PathState from, PathState to, String reason) {
+    default void pathStateChanged(String export, Path path, PathState from, PathState to, String reason) {
     }
 
-    default void pathAdded(Export export, Path path) {
+    default void pathAdded(String export, Path path) {
     }
 
-    default void pathRemoved(Export export, Path path) {
+    default void pathRemoved(String export, Path path) {
     }
 }

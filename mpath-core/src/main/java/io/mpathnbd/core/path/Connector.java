@@ -33,6 +33,11 @@ final class Connector {
         this.guardNanos = connect.multipliedBy(2).plusSeconds(1).toNanos();
     }
 
+    /** How long a connect attempt may take before the guard gives up on it; also bounds a session's admission. */
+    long guardNanos() {
+        return guardNanos;
+    }
+
     /** Starts one attempt; its outcome (or the guard's) goes to the machine with {@code generation}. */
     void connect(int generation) {
         CompletableFuture<BackendSession> f;
@@ -64,7 +69,7 @@ final class Connector {
         try {
             driver.shutdown();
         } catch (RuntimeException e) {
-            LOG.warn("export {}: path {}: driver shutdown failed", path.export().name(), path.id(), e);
+            LOG.warn("export {}: path {}: driver shutdown failed", path.exportName(), path.id(), e);
         }
     }
 }

@@ -53,7 +53,7 @@ final class DeferredActions {
             try {
                 r.run();
             } catch (RuntimeException e) {
-                LOG.error("export {}: path {}: internal error", path.export().name(), path.id(), e);
+                LOG.error("export {}: path {}: internal error", path.exportName(), path.id(), e);
             }
         }
     }

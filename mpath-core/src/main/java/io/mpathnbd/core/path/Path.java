@@ -1,8 +1,8 @@
 package io.mpathnbd.core.path;
 
+import io.mpathnbd.core.backend.AccessState;
 import io.mpathnbd.core.backend.BackendDriver;
 import io.mpathnbd.core.backend.BackendInfo;
-import io.mpathnbd.core.export.Export;
 import io.mpathnbd.core.request.BlockOp;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.concurrent.CompletableFuture;
@@ -15,11 +15,12 @@ import java.util.concurrent.CompletableFuture;
  * PathCounters} the request accounting. The hot path never locks: selection reads volatile fields, accounting uses
  * atomics.
  *
- * <p>Created by {@link Export#addPath}; the constructor and the request-accounting methods are public only because
- * the export lives in another package.
+ * <p>Created by the export, which sits above this package: a path knows its export only by name, and gets the
+ * export's timings and services through {@link PathTimings} and {@link PathHost}. The constructor and the
+ * request-accounting methods are public only because the export lives in another package.
  */
 public final class Path {
-    private final Export export;
+    private final String exportName;
     private final String id;
     private final PathConfig config;
     private final BackendDriver driver;
@@ -28,15 +29,16 @@ public final class Path {
     private volatile double relativeThroughput = 1.0;
 
     /**
+     * @param exportName the owning export's name, for log lines
      * @param executor where this path's timers (reconnect, probe, drain) run
      */
-    public Path(Export export, String id, PathConfig config, BackendDriver driver, PathHost host,
-            EventExecutor executor) {
-        this.export = export;
+    public Path(String exportName, String id, PathConfig config, BackendDriver driver, PathTimings timings,
+            PathHost host, EventExecutor executor) {
+        this.exportName = exportName;
         this.id = id;
         this.config = config;
         this.driver = driver;
-        this.machine = new PathStateMachine(this, driver, host, executor, export.config(), counters);
+        this.machine = new PathStateMachine(this, driver, host, executor, timings, counters);
     }
 
     // ---------------------------------------------------------------- public read-only view
@@ -51,8 +53,9 @@ public final class Path {
         return driver.displayUri();
     }
 
-    public Export export() {
-        return export;
+    /** The name of the export this path belongs to. */
+    public String exportName() {
+        return exportName;
     }
 
     public PathConfig config() {

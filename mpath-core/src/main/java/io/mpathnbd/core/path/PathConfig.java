@@ -1,5 +1,6 @@
 package io.mpathnbd.core.path;
 
+import io.mpathnbd.core.backend.AccessState;
 import io.mpathnbd.core.backend.DriverOptions;
 
 /**

@@ -16,6 +16,14 @@ public interface PathHost {
      */
     String admit(Path path, BackendInfo info);
 
+    /**
+     * What to run on a session {@link #admit} accepted before it carries I/O, or null when there is nothing (then the
+     * path goes live at once, in the same step). Called with the path's lock held: it only says what to run.
+     */
+    default Admission admission(Path path) {
+        return null;
+    }
+
     /** Delivered in order, never with a lock held. */
     void pathEvent(PathEvent event);
 }

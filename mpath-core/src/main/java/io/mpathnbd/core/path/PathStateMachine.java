@@ -1,12 +1,13 @@
 package io.mpathnbd.core.path;
 
+import io.mpathnbd.core.backend.AccessState;
 import io.mpathnbd.core.backend.AccessStateSource;
 import io.mpathnbd.core.backend.BackendDriver;
 import io.mpathnbd.core.backend.BackendException;
 import io.mpathnbd.core.backend.BackendInfo;
 import io.mpathnbd.core.backend.BackendSession;
-import io.mpathnbd.core.export.ExportConfig;
-import io.mpathnbd.core.export.FailbackMode;
+import io.mpathnbd.core.backend.ControlResult;
+import io.mpathnbd.core.backend.Failure;
 import io.mpathnbd.core.time.Durations;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.concurrent.CompletableFuture;
@@ -16,9 +17,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A path's connection state machine (CONNECTING, LIVE, FAILED, DISABLED, REFUSED, REMOVED), the one place where the
- * path's state changes. It connects, has every new session checked by the export ({@link SessionCheck}), reconnects
- * with {@link Backoff}, watches live sessions through the {@link HealthProbe} and retires sessions (draining them
- * where the operator asked).
+ * path's state changes. It connects, has every new session checked by the export ({@link SessionCheck}) and, when
+ * the export asks for it, prepared before it carries I/O ({@link Admission}), reconnects with {@link Backoff},
+ * watches live sessions through the {@link HealthProbe} and retires sessions (draining them where the operator
+ * asked).
  *
  * <p>Transitions happen under this object's lock, which the hot path never takes: selection reads the volatile
  * fields only. Whatever a transition triggers outside the path (export notifications, closing sessions, connecting)
@@ -31,7 +33,7 @@ final class PathStateMachine {
     private final Connector connector;
     private final PathHost host;
     private final EventExecutor executor;
-    private final FailbackMode failback;
+    private final boolean manualFailback;
     private final PathCounters counters;
     private final Backoff backoff;
     private final HealthProbe probe;
@@ -57,15 +59,17 @@ final class PathStateMachine {
     private AccessState operatorAccessState;
     private AccessState reportedAccessState;
     private ScheduledFuture<?> reconnectTimer;
+    private BackendSession admitting; // accepted, its admission still running
+    private ScheduledFuture<?> admissionTimer;
     private CompletableFuture<Void> removal;
 
-    PathStateMachine(Path path, BackendDriver driver, PathHost host, EventExecutor executor, ExportConfig timing,
+    PathStateMachine(Path path, BackendDriver driver, PathHost host, EventExecutor executor, PathTimings timing,
             PathCounters counters) {
         this.path = path;
         this.connector = new Connector(path, driver, this);
         this.host = host;
         this.executor = executor;
-        this.failback = timing.failback();
+        this.manualFailback = timing.manualFailback();
         this.counters = counters;
         this.backoff = new Backoff(timing.reconnectMin(), timing.reconnectMax());
         this.probe = new HealthProbe(this, counters, executor, Durations.nanos(timing.probeInterval()));
@@ -299,7 +303,8 @@ final class PathStateMachine {
 
     void connectTimedOut(int gen, String reason) {
         synchronized (this) {
-            if (gen == generation && state == PathState.CONNECTING) {
+            // once a session is admitting, its own timer bounds it: this guard lost a race with the connect
+            if (gen == generation && state == PathState.CONNECTING && admitting == null) {
                 generation++; // the late result, if any, is closed when it arrives
                 attempted = true;
                 failConnect(reason);
@@ -341,6 +346,70 @@ final class PathStateMachine {
             refuse(check.refusal());
             return;
         }
+        Admission admission = host.admission(path);
+        if (admission == null) {
+            goLive(s);
+            return;
+        }
+        int gen = generation;
+        admitting = s;
+        long bound = connector.guardNanos();
+        admissionTimer = schedule(() -> admissionTimedOut(gen, s, bound), bound);
+        after.add(() -> {
+            CompletableFuture<ControlResult<Void>> f;
+            try {
+                f = admission.run(s);
+            } catch (RuntimeException e) {
+                f = CompletableFuture.failedFuture(e);
+            }
+            f.whenComplete((r, e) -> admitted(gen, s, r != null && e == null ? r : broken(e)));
+        });
+    }
+
+    /** An admission that threw or answered nothing: a bug, so the path is refused (retried slowly) and says why. */
+    private static ControlResult<Void> broken(Throwable e) {
+        String why = e == null ? "no result" : Causes.describe(Causes.unwrap(e));
+        return ControlResult.failed(Failure.target(0, "admission failed: " + why));
+    }
+
+    /** The export's admission of session {@code s} finished: live, or failed/refused with its reason. */
+    private void admitted(int gen, BackendSession s, ControlResult<Void> result) {
+        synchronized (this) {
+            if (admitting != s || gen != generation || state != PathState.CONNECTING || retiring) {
+                after.add(() -> Connector.discard(s)); // abandoned meanwhile (closed there too; closing is idempotent)
+            } else {
+                admitting = null;
+                cancelAdmissionTimer();
+                if (result.succeeded()) {
+                    goLive(s);
+                } else {
+                    after.add(() -> Connector.discard(s));
+                    Failure f = result.failure();
+                    if (f.isPathError()) {
+                        failConnect(f.message());
+                    } else {
+                        refuse(f.message());
+                    }
+                }
+            }
+        }
+        after.run();
+    }
+
+    private void admissionTimedOut(int gen, BackendSession s, long boundNanos) {
+        synchronized (this) {
+            if (admitting == s && gen == generation && state == PathState.CONNECTING) {
+                admitting = null;
+                admissionTimer = null;
+                generation++; // the late result discards the session again, harmlessly
+                after.add(() -> Connector.discard(s));
+                failConnect("admission did not complete within " + Durations.format(boundNanos));
+            }
+        }
+    }
+
+    /** A checked (and, if asked, prepared) session starts carrying I/O. Lock held. */
+    private void goLive(BackendSession s) {
         PathSession ps = new PathSession(path, s);
         session = ps;
         AccessStateSource source = s instanceof AccessStateSource ? (AccessStateSource) s : null;
@@ -349,7 +418,7 @@ final class PathStateMachine {
         backoff.reset();
         lastFailure = null;
         counters.resetLastCompletion(System.nanoTime());
-        boolean hold = failedSinceLive && failback == FailbackMode.MANUAL;
+        boolean hold = failedSinceLive && manualFailback;
         awaitingReinstate = hold;
         String reason;
         if (hold) {
@@ -452,6 +521,11 @@ final class PathStateMachine {
         generation++;
         PathSession ps = session;
         session = null;
+        BackendSession pending = admitting;
+        if (pending != null) {
+            admitting = null;
+            after.add(() -> Connector.discard(pending));
+        }
         cancelTimers();
         awaitingReinstate = false;
         return ps;
@@ -462,7 +536,15 @@ final class PathStateMachine {
             reconnectTimer.cancel(false);
             reconnectTimer = null;
         }
+        cancelAdmissionTimer();
         probe.stop();
+    }
+
+    private void cancelAdmissionTimer() {
+        if (admissionTimer != null) {
+            admissionTimer.cancel(false);
+            admissionTimer = null;
+        }
     }
 
     // ---------------------------------------------------------------- retiring

@@ -56,7 +56,7 @@ final class SessionDrain implements Runnable {
         if (inFlight == 0 || lost || System.nanoTime() - deadline >= 0) {
             if (inFlight != 0 && !lost) {
                 LOG.warn("export {}: path {}: closing with {} requests still in flight after {}; they fail over",
-                        path.export().name(), path.id(), inFlight, Durations.format(boundNanos));
+                        path.exportName(), path.id(), inFlight, Durations.format(boundNanos));
             }
             close();
             return;

@@ -1,6 +1,6 @@
 package io.mpathnbd.core.policy;
 
-import io.mpathnbd.core.path.AccessState;
+import io.mpathnbd.core.backend.AccessState;
 import io.mpathnbd.core.path.Path;
 import java.util.List;
 import java.util.Locale;

@@ -1,6 +1,6 @@
 package io.mpathnbd.iscsi.backend;
 
-import io.mpathnbd.core.path.AccessState;
+import io.mpathnbd.core.backend.AccessState;
 import io.mpathnbd.iscsi.scsi.Alua;
 import io.mpathnbd.iscsi.scsi.TargetPortGroups;
 import java.util.Optional;

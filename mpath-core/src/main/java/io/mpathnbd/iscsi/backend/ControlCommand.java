@@ -42,9 +42,16 @@ final class ControlCommand {
 
     /** Completes with the answer, or exceptionally with a {@link BackendException} when no status came back. */
     static CompletableFuture<Answer> run(IscsiConnection c, int lun, byte[] cdb, int dataIn, String what) {
+        return run(c, lun, cdb, null, dataIn, what);
+    }
+
+    /** The same with {@code dataOut} (a parameter list) sent with the command. */
+    static CompletableFuture<Answer> run(IscsiConnection c, int lun, byte[] cdb, byte[] dataOut, int dataIn,
+            String what) {
         CompletableFuture<Answer> f = new CompletableFuture<>();
+        ByteBuf out = dataOut == null ? null : Unpooled.wrappedBuffer(dataOut); // the connection slices its own
         try {
-            c.execute(new ScsiTask(lun, cdb, null, dataIn), new ScsiCallback() {
+            c.execute(new ScsiTask(lun, cdb, out, dataIn), new ScsiCallback() {
                 @Override
                 public void completed(ScsiResult result) {
                     try {
@@ -62,6 +69,10 @@ final class ControlCommand {
             });
         } catch (RuntimeException e) {
             f.completeExceptionally(new BackendException(what + ": " + e.getMessage(), e));
+        } finally {
+            if (out != null) {
+                out.release();
+            }
         }
         return f;
     }

@@ -7,7 +7,8 @@ import io.mpathnbd.core.backend.BackendInfo;
 import io.mpathnbd.core.backend.BackendSession;
 import io.mpathnbd.core.backend.EventLoopAffinity;
 import io.mpathnbd.core.backend.Failure;
-import io.mpathnbd.core.path.AccessState;
+import io.mpathnbd.core.backend.ReservationOps;
+import io.mpathnbd.core.backend.AccessState;
 import io.mpathnbd.core.request.BlockFlags;
 import io.mpathnbd.core.request.BlockOp;
 import io.mpathnbd.core.request.BlockRequest;
@@ -55,6 +56,7 @@ final class IscsiBackendSession implements BackendSession, AccessStateSource, Ev
     private final BackendInfo info;
     private final BlockCommands commands;
     private final Duration requestTimeout;
+    private final IscsiReservations reservations;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicBoolean closing = new AtomicBoolean();
     private final AtomicBoolean aluaReading = new AtomicBoolean();
@@ -73,6 +75,7 @@ final class IscsiBackendSession implements BackendSession, AccessStateSource, Ev
         this.info = info;
         this.commands = new BlockCommands(attachment);
         this.requestTimeout = requestTimeout;
+        this.reservations = new IscsiReservations(connection, lun, display);
         this.accessState = attachment.alua() == null ? null : attachment.alua().state();
         connection.onUnitAttention(this::unitAttention);
         connection.closeFuture().whenComplete((v, e) -> {
@@ -90,6 +93,12 @@ final class IscsiBackendSession implements BackendSession, AccessStateSource, Ev
 
     Attachment attachment() {
         return attachment;
+    }
+
+    /** PERSISTENT RESERVE IN and OUT on this session's nexus. */
+    @Override
+    public ReservationOps reservations() {
+        return reservations;
     }
 
     @Override

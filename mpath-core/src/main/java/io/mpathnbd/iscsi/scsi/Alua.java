@@ -1,6 +1,6 @@
 package io.mpathnbd.iscsi.scsi;
 
-import io.mpathnbd.core.path.AccessState;
+import io.mpathnbd.core.backend.AccessState;
 
 /** Asymmetric access states (SPC-4 6.36) and their meaning for the core. */
 public final class Alua {

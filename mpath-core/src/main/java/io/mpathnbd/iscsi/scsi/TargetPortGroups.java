@@ -83,7 +83,7 @@ public record TargetPortGroups(List<PortGroup> groups, int implicitTransitionSec
             relativePorts = List.copyOf(relativePorts);
         }
 
-        public io.mpathnbd.core.path.AccessState accessState() {
+        public io.mpathnbd.core.backend.AccessState accessState() {
             return Alua.toAccessState(aluaState);
         }
     }

@@ -4,15 +4,18 @@ import static io.mpathnbd.core.support.TestClient.ok;
 import static io.mpathnbd.core.support.TestRig.fastConfig;
 import static io.mpathnbd.core.support.TestRig.path;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.mpathnbd.core.path.AccessState;
+import io.mpathnbd.core.backend.AccessState;
 import io.mpathnbd.core.path.Path;
 import io.mpathnbd.core.request.BlockFlags;
 import io.mpathnbd.core.request.BlockOp;
+import io.mpathnbd.core.request.Errno;
 import io.mpathnbd.core.support.Await;
 import io.mpathnbd.core.support.FaultInjectingDriver;
 import io.mpathnbd.core.support.FaultInjectingDriver.Action;
+import io.mpathnbd.core.support.Outcome;
 import io.mpathnbd.core.support.TestClient;
 import io.mpathnbd.core.support.TestRig;
 import java.util.ArrayList;
@@ -135,6 +138,24 @@ class FlushTest {
         assertEquals(0, flushes(0));
         assertEquals(2, flushes(1));
         Await.until("one failover", () -> e.failovers() == 1);
+    }
+
+    @Test
+    void aFlushLegWithATargetErrorFailsTheClientsFlushAndLeavesThatPathDirty() throws Exception {
+        start(fastConfig("target").withIoPolicy("round-robin"), 2);
+        ok(c.write(0, new byte[512]));
+        ok(c.write(512, new byte[512]));
+        assertTrue(paths.get(0).hasUnflushedWrites() && paths.get(1).hasUnflushedWrites());
+        drivers.get(0).failNext(BlockOp.FLUSH, Action.TARGET, Errno.ENOSPC);
+        Outcome o = TestClient.await(c.flush());
+        assertFalse(o.ok());
+        assertEquals(Errno.ENOSPC, o.errno());
+        assertTrue(o.message().contains("injected target error"), o.message());
+        assertTrue(paths.get(0).hasUnflushedWrites(), "the failed leg's path still needs a flush");
+        assertFalse(paths.get(1).hasUnflushedWrites(), "the other leg succeeded");
+        assertEquals(0, e.failovers(), "a target error fails no path");
+        ok(c.flush());
+        assertEquals(1, flushes(0));
     }
 
     @Test

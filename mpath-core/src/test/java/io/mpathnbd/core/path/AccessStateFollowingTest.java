@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mpathnbd.core.backend.AccessState;
 import io.mpathnbd.core.backend.AccessStateSource;
 import io.mpathnbd.core.backend.BackendDriver;
 import io.mpathnbd.core.backend.BackendSession;

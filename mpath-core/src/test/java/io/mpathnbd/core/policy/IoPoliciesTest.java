@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mpathnbd.core.export.Export;
-import io.mpathnbd.core.path.AccessState;
+import io.mpathnbd.core.backend.AccessState;
 import io.mpathnbd.core.path.Path;
 import io.mpathnbd.core.request.BlockOp;
 import io.mpathnbd.core.request.BlockRequest;
@@ -48,9 +48,13 @@ class IoPoliciesTest {
         rig.close();
     }
 
+    /** The export the last {@link #paths} call made. */
+    private Export export;
+
     /** Live paths named p0.. with the given access states and distances. */
     private Path[] paths(AccessState[] access, int[] distance) throws Exception {
         Export e = rig.export(fastConfig("e" + System.nanoTime()));
+        export = e;
         for (int i = 0; i < access.length; i++) {
             e.addPath(path("p" + i, distance[i], access[i]), rig.fileDriver(img));
         }
@@ -109,9 +113,9 @@ class IoPoliciesTest {
             AccessState.NON_OPTIMIZED, AccessState.NON_OPTIMIZED}, new int[] {20, 10, 1, 5});
         assertSame(p[1], IoPolicies.create("numa").select(READ_4K, p, null));
         // without optimized paths: the nearest non-optimized
-        p[0].export().failPath("p0");
-        p[1].export().failPath("p1");
-        Path[] now = p[0].export().paths().toArray(new Path[0]);
+        export.failPath("p0");
+        export.failPath("p1");
+        Path[] now = export.paths().toArray(new Path[0]);
         assertSame(now[2], IoPolicies.create("numa").select(READ_4K, now, null));
     }
 
@@ -130,7 +134,7 @@ class IoPoliciesTest {
         assertSame(p[0], numa.select(READ_4K, fresh, null));
         // a cached path that stops being usable is not returned
         assertSame(p[1], numa.select(READ_4K, fresh, p[0]));
-        p[1].export().failPath("p1");
+        export.failPath("p1");
         assertSame(p[0], numa.select(READ_4K, fresh, null));
     }
 
@@ -183,9 +187,9 @@ class IoPoliciesTest {
         // optimized ones all gone: the least loaded non-optimized, though busier than the optimized were
         load(p[3], 5, 0);
         load(p[4], 4, 0);
-        p[0].export().failPath("p0");
-        p[0].export().failPath("p1");
-        p[0].export().failPath("p2");
+        export.failPath("p0");
+        export.failPath("p1");
+        export.failPath("p2");
         assertSame(p[4], qd.select(READ_4K, p, null));
     }
 

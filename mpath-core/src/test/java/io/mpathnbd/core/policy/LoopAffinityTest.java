@@ -10,7 +10,7 @@ import io.mpathnbd.core.backend.BackendDriver;
 import io.mpathnbd.core.backend.BackendSession;
 import io.mpathnbd.core.backend.EventLoopAffinity;
 import io.mpathnbd.core.export.Export;
-import io.mpathnbd.core.path.AccessState;
+import io.mpathnbd.core.backend.AccessState;
 import io.mpathnbd.core.path.Path;
 import io.mpathnbd.core.request.BlockOp;
 import io.mpathnbd.core.request.BlockRequest;

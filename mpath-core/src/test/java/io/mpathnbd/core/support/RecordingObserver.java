@@ -1,6 +1,5 @@
 package io.mpathnbd.core.support;
 
-import io.mpathnbd.core.export.Export;
 import io.mpathnbd.core.observe.ExportObserver;
 import io.mpathnbd.core.path.Path;
 import io.mpathnbd.core.path.PathState;
@@ -29,32 +28,32 @@ public final class RecordingObserver implements ExportObserver {
     }
 
     @Override
-    public void failover(Export export, Path from, String reason) {
+    public void failover(String export, Path from, String reason) {
         failovers.add(from.id() + ": " + reason);
     }
 
     @Override
-    public void requeued(Export export, Path from) {
+    public void requeued(String export, Path from) {
         requeued.incrementAndGet();
     }
 
     @Override
-    public void held(Export export) {
+    public void held(String export) {
         held.incrementAndGet();
     }
 
     @Override
-    public void pathStateChanged(Export export, Path path, PathState from, PathState to, String reason) {
+    public void pathStateChanged(String export, Path path, PathState from, PathState to, String reason) {
         transitions.add(path.id() + " " + from + "->" + to + ": " + reason);
     }
 
     @Override
-    public void pathAdded(Export export, Path path) {
+    public void pathAdded(String export, Path path) {
         added.add(path.id());
     }
 
     @Override
-    public void pathRemoved(Export export, Path path) {
+    public void pathRemoved(String export, Path path) {
         removed.add(path.id());
     }
 }

@@ -7,7 +7,7 @@ import io.mpathnbd.core.export.Export;
 import io.mpathnbd.core.export.ExportConfig;
 import io.mpathnbd.core.export.FailbackMode;
 import io.mpathnbd.core.observe.ExportObserver;
-import io.mpathnbd.core.path.AccessState;
+import io.mpathnbd.core.backend.AccessState;
 import io.mpathnbd.core.path.PathConfig;
 import io.mpathnbd.core.path.PathState;
 import io.mpathnbd.file.FileDriverFactory;

@@ -2,7 +2,7 @@ package io.mpathnbd.iscsi.backend;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.mpathnbd.core.path.AccessState;
+import io.mpathnbd.core.backend.AccessState;
 import io.mpathnbd.iscsi.scsi.DeviceIdentification;
 import io.mpathnbd.iscsi.scsi.TargetPortGroups;
 import io.netty.buffer.Unpooled;

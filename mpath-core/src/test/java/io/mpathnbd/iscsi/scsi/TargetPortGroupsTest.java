@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.mpathnbd.core.path.AccessState;
+import io.mpathnbd.core.backend.AccessState;
 import io.mpathnbd.iscsi.scsi.TargetPortGroups.PortGroup;
 import io.netty.buffer.ByteBuf;
 import java.util.List;

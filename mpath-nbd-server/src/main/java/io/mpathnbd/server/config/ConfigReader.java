@@ -5,7 +5,7 @@ import io.mpathnbd.core.backend.Drivers;
 import io.mpathnbd.core.backend.TransportOptions;
 import io.mpathnbd.core.export.ExportConfig;
 import io.mpathnbd.core.export.FailbackMode;
-import io.mpathnbd.core.path.AccessState;
+import io.mpathnbd.core.backend.AccessState;
 import io.mpathnbd.server.frontend.FrontendLimits;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

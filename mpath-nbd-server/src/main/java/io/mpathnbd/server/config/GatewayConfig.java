@@ -6,7 +6,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.mpathnbd.core.backend.Drivers;
-import io.mpathnbd.core.path.AccessState;
+import io.mpathnbd.core.backend.AccessState;
 import io.mpathnbd.nbd.backend.NbdTlsOptions;
 import io.mpathnbd.server.frontend.FrontendLimits;
 import java.io.IOException;

@@ -1,8 +1,8 @@
 package io.mpathnbd.server.config;
 
+import io.mpathnbd.core.backend.AccessState;
 import io.mpathnbd.core.backend.DriverOptions;
 import io.mpathnbd.core.backend.TransportOptions;
-import io.mpathnbd.core.path.AccessState;
 import io.mpathnbd.core.path.PathConfig;
 
 /**

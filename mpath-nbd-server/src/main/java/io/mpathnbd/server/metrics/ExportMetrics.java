@@ -76,27 +76,27 @@ public final class ExportMetrics implements ExportObserver {
     }
 
     @Override
-    public void failover(Export e, Path from, String reason) {
+    public void failover(String export, Path from, String reason) {
         failovers.increment();
     }
 
     @Override
-    public void requeued(Export e, Path from) {
+    public void requeued(String export, Path from) {
         requeues.increment();
     }
 
     @Override
-    public void held(Export e) {
+    public void held(String export) {
         held.increment();
     }
 
     @Override
-    public void pathAdded(Export e, Path path) {
+    public void pathAdded(String export, Path path) {
         meters(path);
     }
 
     @Override
-    public void pathRemoved(Export e, Path path) {
+    public void pathRemoved(String export, Path path) {
         PathMeters m = paths.remove(path);
         if (m != null) {
             m.remove();

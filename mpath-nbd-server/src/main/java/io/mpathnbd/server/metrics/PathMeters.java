@@ -7,7 +7,7 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
-import io.mpathnbd.core.path.AccessState;
+import io.mpathnbd.core.backend.AccessState;
 import io.mpathnbd.core.path.Path;
 import io.mpathnbd.core.path.PathState;
 import io.mpathnbd.core.request.BlockOp;

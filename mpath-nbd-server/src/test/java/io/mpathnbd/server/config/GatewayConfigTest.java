@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.mpathnbd.core.backend.DriverOptions;
 import io.mpathnbd.core.export.ExportConfig;
 import io.mpathnbd.core.export.FailbackMode;
-import io.mpathnbd.core.path.AccessState;
+import io.mpathnbd.core.backend.AccessState;
 import io.mpathnbd.core.path.PathConfig;
 import io.mpathnbd.server.frontend.FrontendLimits;
 import java.nio.file.Files;

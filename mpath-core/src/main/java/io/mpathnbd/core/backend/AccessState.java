@@ -1,4 +1,4 @@
-package io.mpathnbd.core.path;
+package io.mpathnbd.core.backend;
 
 /** ALUA-style access state of a path. Optimized paths are preferred; only the first two carry I/O. */
 public enum AccessState {

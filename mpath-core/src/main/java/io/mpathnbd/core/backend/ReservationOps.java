@@ -1,0 +1,103 @@
+package io.mpathnbd.core.backend;
+
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Persistent reservation commands on one session: the control template beside {@link BackendSession#submit}, as the
+ * kernel's {@code pr_ops} sit beside {@code submit_bio}. A session offers them through
+ * {@link BackendSession#reservations()}; a transport without reservations (NBD, file) offers none, and the export
+ * reports the command as unsupported by that path.
+ *
+ * <p>Each call acts on this session's nexus only (a registration belongs to one I_T nexus; for iSCSI, one session).
+ * Spreading a command over the paths (REGISTER on every path, RESERVE through one, RELEASE on every path) is the
+ * export's job, not the session's.
+ *
+ * <p>Every future completes normally, from any thread, with a {@link ControlResult}: the value, or a failure
+ * classified as for I/O. PATH or TIMEOUT: the nexus was lost or did not answer (another path may succeed); TARGET:
+ * the disk refuses (an unsupported service action or type, ILLEGAL REQUEST); RESERVATION_CONFLICT: the disk refuses
+ * because of the reservation state.
+ *
+ * <p>For iSCSI each method is one PERSISTENT RESERVE IN (0x5E) or OUT (0x5F) command sent like the session's other
+ * control commands (attach, ALUA, probe): its status and sense classified by the SCSI classifier, status 0x18 mapped
+ * to RESERVATION_CONFLICT, the PR IN data parsed into the records below, the PR OUT parameter list built from the
+ * keys (24 bytes, no APTPL, ALL_TG_PT or SPEC_I_PT).
+ */
+public interface ReservationOps {
+
+    /** READ KEYS: every registered key, in the order the disk reports them (a key once per nexus). */
+    CompletableFuture<ControlResult<Keys>> readKeys();
+
+    /** READ RESERVATION: the reservation held, if any. */
+    CompletableFuture<ControlResult<Status>> readReservation();
+
+    /** REPORT CAPABILITIES. */
+    CompletableFuture<ControlResult<Capabilities>> reportCapabilities();
+
+    /**
+     * REGISTER ({@code oldKey}: this nexus's current key, 0 if none) or, with {@code ignoreExisting}, REGISTER AND
+     * IGNORE EXISTING KEY ({@code oldKey} unused). {@code newKey} 0 unregisters.
+     */
+    CompletableFuture<ControlResult<Void>> register(long oldKey, long newKey, boolean ignoreExisting);
+
+    /** RESERVE with this nexus's registered {@code key}. */
+    CompletableFuture<ControlResult<Void>> reserve(long key, ReservationType type);
+
+    /** RELEASE the reservation {@code key} holds with {@code type}. */
+    CompletableFuture<ControlResult<Void>> release(long key, ReservationType type);
+
+    /** CLEAR: removes every registration and the reservation; {@code key} is this nexus's registered key. */
+    CompletableFuture<ControlResult<Void>> clear(long key);
+
+    /**
+     * PREEMPT (or, with {@code abort}, PREEMPT AND ABORT): removes every registration of {@code victimKey}, and takes
+     * over the reservation with {@code type} if the victim held it. {@code key} is this nexus's registered key;
+     * preempting one's own key removes the other nexuses' registrations of it.
+     */
+    CompletableFuture<ControlResult<Void>> preempt(long key, long victimKey, ReservationType type, boolean abort);
+
+    /**
+     * @param generation the disk's PRGENERATION (unsigned 32 bits), bumped by every registration change
+     * @param keys the registered keys
+     */
+    record Keys(long generation, List<Long> keys) {
+        public Keys {
+            keys = List.copyOf(keys);
+        }
+    }
+
+    /**
+     * @param generation the disk's PRGENERATION
+     * @param holder the reservation held, or null if there is none
+     */
+    record Status(long generation, Holder holder) {
+        public boolean reserved() {
+            return holder != null;
+        }
+    }
+
+    /** Who holds a reservation, and of which type. */
+    record Holder(long key, ReservationType type) {
+        public Holder {
+            Objects.requireNonNull(type, "type");
+        }
+    }
+
+    /**
+     * REPORT CAPABILITIES as the disk answers it.
+     *
+     * @param types the types the disk supports (all six when it does not say: TMV 0)
+     * @param compatibleReservationHandling CRH
+     * @param specifyInitiatorPorts SIP_C
+     * @param allTargetPorts ATP_C
+     * @param persistThroughPowerLoss PTPL_C
+     */
+    record Capabilities(Set<ReservationType> types, boolean compatibleReservationHandling,
+            boolean specifyInitiatorPorts, boolean allTargetPorts, boolean persistThroughPowerLoss) {
+        public Capabilities {
+            types = Set.copyOf(types);
+        }
+    }
+}

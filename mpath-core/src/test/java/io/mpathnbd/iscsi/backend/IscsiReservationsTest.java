@@ -1,0 +1,127 @@
+package io.mpathnbd.iscsi.backend;
+
+import static io.mpathnbd.iscsi.backend.IscsiHarness.get;
+import static io.mpathnbd.iscsi.backend.IscsiHarness.write;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.mpathnbd.core.backend.ControlResult;
+import io.mpathnbd.core.backend.DriverOptions;
+import io.mpathnbd.core.backend.FailureKind;
+import io.mpathnbd.core.backend.ReservationOps;
+import io.mpathnbd.core.backend.ReservationType;
+import io.mpathnbd.core.backend.TransportOptions;
+import io.mpathnbd.core.request.Errno;
+import io.mpathnbd.testing.Tgtd;
+import io.mpathnbd.testing.peers.Images;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * PERSISTENT RESERVE IN and OUT against a real tgtd, from two independent initiators (own names, own sessions, so
+ * own nexuses): what one does, the other reads back or is refused by.
+ */
+class IscsiReservationsTest {
+    private static final long A = 0xA1A2A3A4A5A6A7A8L;
+    private static final long B = 0xB1L;
+    private static final ReservationType WE_RO = ReservationType.WRITE_EXCLUSIVE_REGISTRANTS_ONLY;
+
+    @TempDir
+    Path dir;
+
+    private Tgtd tgtd;
+    private IscsiHarness harness;
+    private ReservationOps a;
+    private ReservationOps b;
+    private IscsiBackendSession bSession;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        tgtd = Tgtd.start(Images.sparse(dir, "lun1.img", 4L << 20));
+        harness = new IscsiHarness();
+        a = initiator("iqn.2026-12.io.mpathnbd.test:node-a", 0).reservations();
+        bSession = initiator("iqn.2026-12.io.mpathnbd.test:node-b", 1);
+        b = bSession.reservations();
+    }
+
+    @AfterEach
+    void tearDown() {
+        harness.close();
+        tgtd.close();
+    }
+
+    private IscsiBackendSession initiator(String name, int portal) {
+        DriverOptions o = DriverOptions.defaults().withTransport(
+                TransportOptions.of(Map.of(IscsiOptions.INITIATOR_NAME, name)));
+        return harness.connect(harness.driver(tgtd.uri(portal), o));
+    }
+
+    private static <T> T ok(java.util.concurrent.CompletableFuture<ControlResult<T>> f) {
+        ControlResult<T> r = get(f);
+        assertTrue(r.succeeded(), r.toString());
+        return r.value();
+    }
+
+    private static FailureKind fails(java.util.concurrent.CompletableFuture<? extends ControlResult<?>> f) {
+        ControlResult<?> r = get(f);
+        assertFalse(r.succeeded(), "expected a failure");
+        return r.failure().kind();
+    }
+
+    @Test
+    void capabilitiesAsTgtReportsThem() {
+        ReservationOps.Capabilities c = ok(a.reportCapabilities());
+        assertEquals(EnumSet.allOf(ReservationType.class), c.types());
+        assertFalse(c.compatibleReservationHandling() || c.specifyInitiatorPorts() || c.allTargetPorts()
+                || c.persistThroughPowerLoss(), c.toString());
+    }
+
+    @Test
+    void registerReserveConflictPreemptReleaseClearSeenFromBothNexuses() {
+        ReservationOps.Keys none = ok(b.readKeys());
+        assertEquals(List.of(), none.keys());
+        assertFalse(ok(b.readReservation()).reserved());
+
+        ok(a.register(0, A, false));
+        ok(b.register(0, B, false));
+        ReservationOps.Keys both = ok(b.readKeys());
+        assertEquals(List.of(A, B), both.keys());
+        assertTrue(both.generation() > none.generation(), "registrations bump PRGENERATION");
+
+        // a REGISTER with the wrong old key conflicts; IGNORE EXISTING KEY replaces it
+        assertEquals(FailureKind.RESERVATION_CONFLICT, fails(a.register(0, A, false)));
+        ok(a.register(0, A, true));
+
+        ok(a.reserve(A, WE_RO));
+        ReservationOps.Status held = ok(b.readReservation());
+        assertEquals(new ReservationOps.Holder(A, WE_RO), held.holder());
+        assertEquals(FailureKind.RESERVATION_CONFLICT, fails(b.reserve(B, ReservationType.EXCLUSIVE_ACCESS)));
+
+        // tgt refuses PREEMPT AND ABORT as ILLEGAL REQUEST: unsupported, not a path error
+        ControlResult<Void> abort = get(b.preempt(B, A, WE_RO, true));
+        assertEquals(FailureKind.TARGET, abort.failure().kind(), abort.toString());
+        assertEquals(Errno.ENOTSUP, abort.failure().errno());
+
+        ok(b.preempt(B, A, WE_RO, false));
+        assertEquals(new ReservationOps.Holder(B, WE_RO), ok(a.readReservation()).holder()); // after a's unit attention
+        assertEquals(List.of(B), ok(a.readKeys()).keys());
+        // a, no longer registered, may not write under a registrants-only reservation; b may
+        io.mpathnbd.core.backend.Failure refused = write(harness.connect(harness.driver(tgtd.uri(0),
+                DriverOptions.defaults())), 0, 0, new byte[512]).assertFailed();
+        assertTrue(refused.isTargetError() && refused.errno() == Errno.EPERM, refused.toString());
+        assertTrue(write(bSession, 0, 0, new byte[512]).ok());
+
+        ok(b.release(B, WE_RO));
+        assertFalse(ok(a.readReservation()).reserved());
+        ok(a.register(0, A, false));
+        ok(b.clear(B));
+        assertEquals(List.of(), ok(a.readKeys()).keys());
+    }
+}
