@@ -3,7 +3,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import failover, iscsi, jmh, paths, scale, throughput
+from . import failover, iscsi, jmh, paths, scale, throughput, tls
 from .fio import PROFILES
 from .iscsi import ISCSI_PROFILES
 from .rig import GATEWAY_JVM, ROOT
@@ -18,6 +18,7 @@ SUBCOMMANDS = {
     "paths": "two backends that each add latency: one path against two, per iopolicy",
     "scale": "many idle client connections plus busy fio jobs over many exports: IOPS, memory, CPU per request",
     "iscsi": "the gateway with one and two iSCSI paths to tgtd against libiscsi's iscsi-perf straight to it",
+    "tls": "what TLS costs: the gateway and nbdkit's proxy, each in clear text and with TLS required",
     "jmh": "the JMH micro-benchmarks of the hot paths (mpath-bench module)",
 }
 
@@ -94,6 +95,14 @@ def parser():
                    "compare-1path/compare-2paths")
     common(p)
     p.set_defaults(run=iscsi.iscsi)
+
+    p = add("tls")
+    p.add_argument("--profiles", nargs="+", choices=list(PROFILES), metavar="PROFILE",
+                   help=f"fio profiles (default: {' '.join(tls.TLS_PROFILES)})")
+    p.add_argument("--provider", default="jdk", choices=["jdk", "openssl"],
+                   help="the gateway's TLS provider (default jdk)")
+    common(p)
+    p.set_defaults(run=tls.tls)
 
     p = add("jmh")
     p.add_argument("--jmh-filter", default="", help="regex of the benchmarks to run (default all)")

@@ -18,12 +18,12 @@ PROFILES = {
 RAMP_S = 1  # fio's ramp_time: I/O before the measured part, done at the same queue depth
 
 
-def fio(uri, profile, runtime, size, extra=()):
+def fio(uri, profile, runtime, size, extra=(), env=None):
     p = PROFILES[profile] if isinstance(profile, str) else profile
     cmd = ["fio", "--name=bench", "--ioengine=nbd", f"--uri={uri}", f"--rw={p['rw']}", f"--bs={p['bs']}",
            f"--iodepth={p['iodepth']}", f"--size={size}", "--time_based", f"--runtime={runtime}",
            f"--ramp_time={RAMP_S}", "--output-format=json", *extra]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=runtime + 120)
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=runtime + 120, env=env)
     if out.returncode != 0:
         raise SystemExit(f"fio failed against {uri}:\n{out.stdout}\n{out.stderr}")
     job = json.loads(out.stdout[out.stdout.index("{"):])["jobs"][0]
