@@ -99,8 +99,6 @@ def parser():
     p = add("tls")
     p.add_argument("--profiles", nargs="+", choices=list(PROFILES), metavar="PROFILE",
                    help=f"fio profiles (default: {' '.join(tls.TLS_PROFILES)})")
-    p.add_argument("--provider", default="jdk", choices=["jdk", "openssl"],
-                   help="the gateway's TLS provider (default jdk)")
     common(p)
     p.set_defaults(run=tls.tls)
 
