@@ -151,7 +151,7 @@ public final class Gateway implements AutoCloseable {
         AdminAuth auth = config.adminAuth();
         LOG.info("serving NBD on {} ({} export(s): {}, TLS {}); admin API on {}://{} (metrics at /metrics), {}",
                 new HostPort(config.listen().host(), nbdAddress.getPort()), exportList.size(),
-                exportList.stream().map(Export::name).toList(), config.tls().mode().label(),
+                exportList.stream().map(Export::name).toList(), config.tls().describe(),
                 tls.admin() != null ? "https" : "http",
                 new HostPort(config.admin().host(), adminAddress.getPort()), describe(auth));
         if (!auth.tokenRequired() && !adminAddress.getAddress().isLoopbackAddress()) {

@@ -51,7 +51,8 @@ final class GatewayTls implements AutoCloseable {
             psk = PskTls.of(t.psk(), Duration.ZERO);
         } else if (t.enabled()) {
             ClientAuth auth = t.clientAuth();
-            nbd = load("NBD", t.where(), t.files(), f -> TlsContexts.server(f, auth, SslProvider.JDK),
+            SslProvider provider = t.provider();
+            nbd = load("NBD", t.where(), t.files(), f -> TlsContexts.server(f, auth, provider),
                     ok -> metrics.tlsReload("nbd", ok));
         }
         ReloadingContext admin = null;

@@ -5,6 +5,8 @@ import io.mpathnbd.core.tls.PskFile;
 import io.mpathnbd.core.tls.TlsConfigException;
 import io.mpathnbd.server.frontend.FrontendTls.Mode;
 import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.SslProvider;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -23,17 +25,20 @@ import java.util.Optional;
  * @param clientAuth     NONE: no client certificate asked for; OPTIONAL: asked, verified when sent; REQUIRE: no
  *                       TLS without one
  * @param reloadInterval how often the files are compared with the ones loaded; zero: only on SIGHUP
+ * @param provider       the X.509 TLS implementation: BoringSSL (netty-tcnative) where it loads, else the JDK's
  * @param where          the config key the files came from, for messages
  */
 public record TlsSettings(Mode mode, CertificateFiles files, PskFile psk, ClientAuth clientAuth,
-        Duration reloadInterval, String where) {
+        Duration reloadInterval, SslProvider provider, String where) {
     static final String KEY = "tls";
     static final List<String> KEYS = List.of("mode", "certificates", "cert-file", "key-file", "ca-file", "psk-file",
-            "client-certificates", "reload-interval");
+            "client-certificates", "reload-interval", "provider");
+    private static final List<String> PROVIDERS = List.of("auto", "openssl", "jdk");
     public static final Duration DEFAULT_RELOAD = Duration.ofSeconds(10);
     private static final List<String> CLIENT_AUTH = List.of("none", "optional", "required");
 
-    public static final TlsSettings OFF = new TlsSettings(Mode.OFF, null, null, ClientAuth.NONE, Duration.ZERO, KEY);
+    public static final TlsSettings OFF = new TlsSettings(Mode.OFF, null, null, ClientAuth.NONE, Duration.ZERO,
+            SslProvider.JDK, KEY);
 
     public boolean enabled() {
         return mode != Mode.OFF;
@@ -87,7 +92,7 @@ public record TlsSettings(Mode mode, CertificateFiles files, PskFile psk, Client
                     + " client certificates with (ca-cert.pem in the certificates directory, or ca-file)");
         }
         Duration reload = s.duration("reload-interval", DEFAULT_RELOAD, Duration.ZERO);
-        return new TlsSettings(mode, files, null, clientAuth, reload, where);
+        return new TlsSettings(mode, files, null, clientAuth, reload, provider(s), where);
     }
 
     /** {@code psk-file}: TLS-PSK, read now (the keys are not reloaded; a new file takes a restart). */
@@ -103,10 +108,30 @@ public record TlsSettings(Mode mode, CertificateFiles files, PskFile psk, Client
         try {
             // reload-interval still paces the admin API's certificate checks
             return new TlsSettings(mode, null, PskFile.read(Path.of(file)), ClientAuth.NONE,
-                    s.duration("reload-interval", DEFAULT_RELOAD, Duration.ZERO), s.where("psk-file"));
+                    s.duration("reload-interval", DEFAULT_RELOAD, Duration.ZERO), SslProvider.JDK, s.where("psk-file"));
         } catch (TlsConfigException e) {
             throw new ConfigException(s.where("psk-file") + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * {@code provider}: {@code auto} (the default) takes BoringSSL when it loads, as it measured faster than the JDK's
+     * TLS here (BENCHMARKS.md); asking for {@code openssl} where it cannot load is an error naming the cause.
+     */
+    private static SslProvider provider(Section s) {
+        String p = s.choice("provider", "auto", PROVIDERS);
+        if (p.equals("jdk")) {
+            return SslProvider.JDK;
+        }
+        if (OpenSsl.isAvailable()) {
+            return SslProvider.OPENSSL;
+        }
+        if (p.equals("openssl")) {
+            Throwable cause = OpenSsl.unavailabilityCause();
+            throw new ConfigException(s.where("provider") + ": openssl (BoringSSL through netty-tcnative) does not"
+                    + " load here: " + (cause == null ? "unknown reason" : cause.getMessage()));
+        }
+        return SslProvider.JDK;
     }
 
     /** Fails for per-export TLS demands these settings cannot meet. */
@@ -123,6 +148,14 @@ public record TlsSettings(Mode mode, CertificateFiles files, PskFile psk, Client
             throw new ConfigException("export '" + export + "': client-certificate: required, but tls:"
                     + " client-certificates is none, so no client would ever present one");
         }
+    }
+
+    /** For the startup line: "off", "required (X.509, openssl)", "optional (TLS-PSK)". */
+    public String describe() {
+        if (mode == Mode.OFF) {
+            return "off";
+        }
+        return mode.label() + (psk != null ? " (TLS-PSK)" : " (X.509, " + provider.name().toLowerCase(Locale.ROOT) + ")");
     }
 
     @Override
