@@ -109,6 +109,22 @@ class NbdBackendTlsTest {
     }
 
     @Test
+    void qemuNbdVerifyingPeersWantsTheGatewaysClientCertificate() {
+        // qemu's server side verifies client certificates by default (verify-peer=on); the test above runs it off
+        Path image = Images.sparse(tmp, "verified.img", SIZE);
+        try (QemuNbd q = QemuNbd.builder().image(image).dir(tmp).tls(serverDir(pki.server()), true).start()) {
+            BackendException without = harness.connectFails(q.tlsUri(), tls(clientDir(pki, null)));
+            assertPathError(without);
+            BackendException stranger = harness.connectFails(q.tlsUri(),
+                    tls(clientDir(pki, new TestPki("stranger CA").client("gateway"))));
+            assertPathError(stranger);
+            NbdSession s = harness.connect(q.tlsUri(), tls(clientDir(pki, pki.client("gateway"))));
+            assertTlsPipeline(s);
+            roundTrip(s);
+        }
+    }
+
+    @Test
     void clientCertificateForAServerThatVerifiesPeers() {
         try (Nbdkit kit = Nbdkit.builder().dir(tmp).tls(serverDir(pki.server()), true).memory(SIZE).start()) {
             BackendException without = harness.connectFails(kit.tlsUri(), tls(clientDir(pki, null)));

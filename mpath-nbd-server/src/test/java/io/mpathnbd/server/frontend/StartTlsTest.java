@@ -35,7 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  * but STARTTLS and ABORT with NBD_REP_ERR_TLS_REQD and ends the session on EXPORT_NAME; SELECTIVETLS
  * ({@code mode: optional}) hides and refuses a TLS-only export until TLS; an export that wants a client certificate
  * refuses a TLS client without one; a wrong CA, an expired or misnamed server certificate fail the handshake at the
- * client, and garbage or silence after STARTTLS is closed within the handshake timeout, while other clients work.
+ * client (and qemu's {@code verify-peer=off} skips that check), and garbage or silence after STARTTLS is closed within the handshake timeout, while other clients work.
  */
 class StartTlsTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
@@ -239,6 +239,16 @@ class StartTlsTest {
         Path wrongCa = other.writeDirectory(dir.resolve("wrong-ca"), null, other.client("client-1"));
         Tools.Result refused = Tools.run(TIMEOUT, "nbdinfo", "--size", tlsUri(forced, "disk0", wrongCa));
         assertFalse(refused.ok(), refused.describe());
+        // qemu's client checks the server's certificate by default (verify-peer=on); off, the wrong CA is no obstacle
+        String qemuDisk = "driver=nbd,host=127.0.0.1,port=" + port(forced) + ",export=disk0,tls-creds=tls0";
+        Tools.Result verified = Tools.run(TIMEOUT, "qemu-io", "--object",
+                "tls-creds-x509,id=tls0,dir=" + wrongCa + ",endpoint=client", "--image-opts", qemuDisk,
+                "-c", "read 0 4k");
+        assertFalse(verified.ok() && !verified.stdout().contains("failed"), verified.describe());
+        Tools.Result unverified = Tools.run(TIMEOUT, "qemu-io", "--object",
+                "tls-creds-x509,id=tls0,dir=" + wrongCa + ",endpoint=client,verify-peer=off", "--image-opts",
+                qemuDisk, "-c", "read 0 4k").assertOk();
+        assertTrue(unverified.stdout().contains("read 4096/4096"), unverified.describe());
 
         for (TestPki.Issued bad : new TestPki.Issued[] {pki.expiredServer(), pki.serverFor("other.example")}) {
             Path badDir = pki.writeDirectory(dir.resolve("bad-" + bad.certificate().getSerialNumber()), bad, null);
