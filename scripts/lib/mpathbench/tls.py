@@ -1,5 +1,7 @@
 """scripts/bench tls: what TLS costs. fio through the gateway and through nbdkit's nbd proxy, each in clear text and
-with TLS required on the client side (same certificates, same backend nbd-server), interleaved in one run."""
+with TLS required on the client side (same certificates, same backend nbd-server), interleaved in one run. The gateway
+runs TLS twice, with BoringSSL (netty-tcnative, `provider: openssl`) and with the JDK's engine, so the default can be
+chosen from one run's figures."""
 import os
 import subprocess
 import tempfile
@@ -42,16 +44,18 @@ def tls(args):
         backend = f"nbd://127.0.0.1:{srv_port}/disk"
         plain_gw, _ = rig.gateway({"disk": [backend]}, args.policy, name="gateway")
         pids = {"gateway": rig.gateway_proc.pid}
-        tls_gw, _ = rig.gateway({"disk": [backend]}, args.policy, name="gateway-tls",
-                                extra=gateway_tls_yaml(pki))
-        pids["gateway-tls"] = rig.gateway_proc.pid
+        tls_ports = {}
+        for name, provider in (("gateway-tls", "openssl"), ("gateway-tls-jdk", "jdk")):
+            tls_ports[name], _ = rig.gateway({"disk": [backend]}, args.policy, name=name,
+                                             extra=gateway_tls_yaml(pki, provider))
+            pids[name] = rig.gateway_proc.pid
         proxy_port = rig.nbdkit_proxy(srv_port)
         pids["nbdkit"] = rig.proxy_proc.pid
         tls_proxy = free_port()
         proc = rig.spawn("nbdkit-tls", ["nbdkit", "-f", "-i", "127.0.0.1", "-p", str(tls_proxy), "--tls=require",
                                         f"--tls-certificates={pki}", "nbd", f"uri={backend}"], tls_proxy)
         pids["nbdkit-tls"] = proc.pid
-        targets = {"gateway": f"nbd://127.0.0.1:{plain_gw}/disk", "gateway-tls": f"nbds://127.0.0.1:{tls_gw}/disk",
+        targets = {"gateway": f"nbd://127.0.0.1:{plain_gw}/disk", **{n: f"nbds://127.0.0.1:{p}/disk" for n, p in tls_ports.items()},
                    "nbdkit": f"nbd://127.0.0.1:{proxy_port}/", "nbdkit-tls": f"nbds://127.0.0.1:{tls_proxy}/"}
         env = dict(os.environ, HOME=str(home))
         profiles = args.profiles or TLS_PROFILES
@@ -69,14 +73,14 @@ def tls(args):
                           f"p99 {r['p99']:7.0f} us CPU {r['cpu_us']:6.1f} us/req", flush=True)
         lines = [f"# scripts/bench tls ({time.strftime('%Y-%m-%d %H:%M:%S')})", "",
                  f"machine: {os.cpu_count()} cores; {args.rounds} interleaved rounds x {args.runtime}s, median per "
-                 f"cell; the gateway's TLS is the JDK's; ECDSA P-256 certificates, TLS 1.3 (the client's "
+                 f"cell; gateway-tls: BoringSSL (netty-tcnative), gateway-tls-jdk: the JDK's engine; ECDSA P-256 certificates, TLS 1.3 (the client's "
                  f"choice); one backend nbd-server in clear text behind both proxies", "",
                  "| profile | target | IOPS | MB/s | p99 us | CPU us/req | TLS vs clear |", "|---|---|---|---|---|---|---|"]
         summary = {}
         for profile, per in results.items():
             for t, runs in per.items():
                 iops = median_of(runs, "iops")
-                clear = median_of(per[t.replace("-tls", "")], "iops")
+                clear = median_of(per[t.split("-tls")[0]], "iops")
                 row = dict(iops=iops, mbps=median_of(runs, "mbps"), p99=median_of(runs, "p99"),
                            cpu_us=median_of(runs, "cpu_us"), vs_clear=iops / clear if clear else 0)
                 summary.setdefault(profile, {})[t] = row
@@ -87,9 +91,10 @@ def tls(args):
         rig.close()
 
 
-def gateway_tls_yaml(pki):
-    """The gateway's config lines for TLS required on its NBD port with the certificates in `pki` (the JDK's TLS)."""
-    return "\n".join(["tls:", "  mode: required", f"  certificates: {pki}"])
+def gateway_tls_yaml(pki, provider):
+    """The gateway's config lines for TLS required on its NBD port with the certificates in `pki`; `provider` is
+    openssl or jdk (the gateway refuses to start when openssl is asked for and does not load)."""
+    return "\n".join(["tls:", "  mode: required", f"  certificates: {pki}", f"  provider: {provider}"])
 
 
 def cpu_ticks(pid):

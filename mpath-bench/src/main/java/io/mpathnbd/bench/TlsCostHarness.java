@@ -58,9 +58,10 @@ import org.bouncycastle.tls.crypto.impl.jcajce.JcaTlsCryptoProvider;
 
 /**
  * What TLS costs the gateway's event loop, for the choice between TLS-PSK (Bouncy Castle) and X.509 (Netty's
- * SslHandler over the JDK): a Netty server answers each request for N bytes with N bytes (the shape of an NBD
- * read), behind no TLS, the JDK's SslHandler (X.509, TLS 1.3, TLS_AES_128_GCM_SHA256), or {@link PskTls} (TLS 1.3
- * PSK, the same suite) over the JDK's ciphers or over Bouncy Castle's pure-Java ones. A blocking client per mode
+ * SslHandler over the JDK or over BoringSSL): a Netty server answers each request for N bytes with N bytes (the shape
+ * of an NBD read), behind no TLS, SslHandler on the JDK's engine or on netty-tcnative's BoringSSL (X.509, TLS 1.3,
+ * TLS_AES_128_GCM_SHA256), or {@link PskTls} (TLS 1.3 PSK, the same suite) over the JDK's ciphers or over Bouncy
+ * Castle's pure-Java ones. A blocking client per mode
  * asks, one request at a time, for 4 KiB and 1 MiB; the modes take turns within each round so that drifts of a
  * shared machine hit all of them alike, and the first round is a discarded warm-up.
  *
@@ -101,6 +102,9 @@ public final class TlsCostHarness {
         List<String> suite = List.of("TLS_AES_128_GCM_SHA256");
         SslContext x509 = SslContextBuilder.forServer(kmf).sslProvider(SslProvider.JDK).protocols("TLSv1.3")
                 .ciphers(suite).build();
+        // BoringSSL through netty-tcnative, the gateway's default where it loads (tls.provider: auto)
+        SslContext boring = SslContextBuilder.forServer(kmf).sslProvider(SslProvider.OPENSSL).protocols("TLSv1.3")
+                .ciphers(suite).build();
         SSLContext clientSsl = SSLContext.getInstance("TLSv1.3");
         clientSsl.init(null, InsecureTrustManagerFactory.INSTANCE.getTrustManagers(), null);
         PskTls pskJca = PskTls.of(keys, Duration.ofSeconds(10));
@@ -114,6 +118,7 @@ public final class TlsCostHarness {
         Map<String, Supplier<ChannelHandler>> servers = new LinkedHashMap<>();
         servers.put("clear", () -> null);
         servers.put("jdk-x509", () -> x509.newHandler(io.netty.buffer.ByteBufAllocator.DEFAULT));
+        servers.put("openssl-x509", () -> boring.newHandler(io.netty.buffer.ByteBufAllocator.DEFAULT));
         servers.put("bc-psk-jca", pskJca::newHandler);
         servers.put("bc-psk-bccrypto", pskBc::newHandler);
         Map<String, Channel> listeners = new LinkedHashMap<>();
@@ -257,7 +262,7 @@ public final class TlsCostHarness {
             if (mode.equals("clear")) {
                 return new Client(socket, socket.getInputStream(), socket.getOutputStream(), null);
             }
-            if (mode.equals("jdk-x509")) {
+            if (mode.endsWith("-x509")) {
                 SSLSocket tls = (SSLSocket) ssl.getSocketFactory().createSocket(socket, "localhost", port, true);
                 tls.setEnabledProtocols(new String[] {"TLSv1.3"});
                 tls.startHandshake();
