@@ -91,6 +91,20 @@ class Rig:
         self.proxy_proc = self.spawn("nbdkit-proxy", cmd, port)
         return port
 
+    def haproxy(self, backend_port, name="haproxy"):
+        """HAProxy in `mode tcp` in front of one backend: a relay that copies bytes and parses nothing, the limit of
+        "one more hop that does no work". Default buffers and no splice, as a packaged haproxy runs."""
+        port = free_port()
+        cfg = self.work / f"{name}.cfg"
+        cfg.write_text("\n".join([
+            "global", "  maxconn 4096",
+            "defaults", "  mode tcp", "  timeout connect 5s", "  timeout client 1h", "  timeout server 1h",
+            "frontend nbd", f"  bind 127.0.0.1:{port}", "  default_backend disk",
+            "backend disk", f"  server s1 127.0.0.1:{backend_port}", ""]))
+        # -db: stay in the foreground, so close() stops it with its process group
+        self.relay_proc = self.spawn(name, ["haproxy", "-db", "-f", str(cfg)], port)
+        return port
+
     def gateway(self, exports, policy, io_timeout="5s", extra="", jar=JAR, name="gateway", jvm=None):
         """exports: name -> list of path URIs, or name -> dict(paths=[...], iopolicy=...) for a per-export policy."""
         nbd_port, admin_port = free_port(), free_port()

@@ -1,6 +1,6 @@
-"""scripts/bench throughput: fio against direct nbd-server, nbdkit's nbd proxy and the gateway with one and two
-paths, interleaved in one run; optionally a gateway from another jar (--compare-jar) and the same jar with other
-settings (--variant)."""
+"""scripts/bench throughput: fio against direct nbd-server, nbdkit's nbd proxy, HAProxy relaying TCP and the
+gateway with one and two paths, interleaved in one run; optionally a gateway from another jar (--compare-jar) and the
+same jar with other settings (--variant)."""
 import json
 import os
 import re
@@ -20,14 +20,16 @@ def throughput(args):
         srv_port = rig.nbd_server("nbd-server-a")
         srv2_port = rig.nbd_server("nbd-server-b")
         proxy_port = rig.nbdkit_proxy(srv_port)
+        relay_port = rig.haproxy(srv_port)
         gateway_exports = {"one": [f"nbd://127.0.0.1:{srv_port}/disk"],
                            "two": [f"nbd://127.0.0.1:{srv_port}/disk", f"nbd://127.0.0.1:{srv2_port}/disk"]}
         targets = {
             "direct": f"nbd://127.0.0.1:{direct_port}/disk",
             "nbdkit-proxy": f"nbd://127.0.0.1:{proxy_port}/",
+            "haproxy-tcp": f"nbd://127.0.0.1:{relay_port}/disk",
         }
-        # the process in the middle of each row (nbdkit or a gateway), for its CPU time per request
-        pids = {"nbdkit-proxy": rig.proxy_proc.pid}
+        # the process in the middle of each row (nbdkit, haproxy or a gateway), for its CPU time per request
+        pids = {"nbdkit-proxy": rig.proxy_proc.pid, "haproxy-tcp": rig.relay_proc.pid}
 
         def add_gateway(prefix, **kw):
             port, _ = rig.gateway(gateway_exports, args.policy, **kw)
@@ -89,24 +91,27 @@ def report(args, results, work):
         lines.append(f"variant {name}: the gateway with `{yaml.replace(chr(10), '; ')}`")
     lines += ["", "proxy CPU: the CPU time (user + system) of the process between fio and nbd-server (nbdkit or the "
               "gateway) per request, over the whole fio run", "",
-              "| profile | target | IOPS | MB/s | p50 us | p99 us | p99.9 us | proxy CPU us/req | vs direct | vs nbdkit |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
+              "| profile | target | IOPS | MB/s | p50 us | p99 us | p99.9 us | proxy CPU us/req | vs direct | vs nbdkit "
+              "| vs haproxy |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
     summary = {}
     for profile, per_target in results.items():
         base = median_of(per_target["direct"], "iops")
         proxy = median_of(per_target["nbdkit-proxy"], "iops")
+        relay = median_of(per_target["haproxy-tcp"], "iops")
         for t, runs in per_target.items():
             iops = median_of(runs, "iops")
             row = dict(iops=iops, mbps=median_of(runs, "mbps"), p50=median_of(runs, "p50"),
                        p99=median_of(runs, "p99"), p999=median_of(runs, "p999"),
-                       vs_direct=iops / base if base else 0, vs_nbdkit=iops / proxy if proxy else 0)
+                       vs_direct=iops / base if base else 0, vs_nbdkit=iops / proxy if proxy else 0,
+                       vs_haproxy=iops / relay if relay else 0)
             if "proxy_cpu_us" in runs[0]:
                 row["proxy_cpu_us_per_req"] = median_of(runs, "proxy_cpu_us")
             summary.setdefault(profile, {})[t] = row
             cpu = f"{row['proxy_cpu_us_per_req']:.1f}" if "proxy_cpu_us_per_req" in row else "-"
             lines.append(f"| {profile} | {t} | {row['iops']:.0f} | {row['mbps']:.1f} | {row['p50']:.0f} | "
                          f"{row['p99']:.0f} | {row['p999']:.0f} | {cpu} | {row['vs_direct']:.2f} | "
-                         f"{row['vs_nbdkit']:.2f} |")
+                         f"{row['vs_nbdkit']:.2f} | {row['vs_haproxy']:.2f} |")
     text = "\n".join(lines) + "\n"
     print("\n" + text)
     out = Path(args.results)
