@@ -6,6 +6,7 @@ import static io.mpathnbd.nbd.protocol.NbdConstants.CMD_FLAG_DF;
 import static io.mpathnbd.nbd.protocol.NbdConstants.CMD_FLAG_FAST_ZERO;
 import static io.mpathnbd.nbd.protocol.NbdConstants.CMD_FLAG_FUA;
 import static io.mpathnbd.nbd.protocol.NbdConstants.CMD_FLAG_NO_HOLE;
+import static io.mpathnbd.nbd.protocol.NbdConstants.CMD_FLAG_PAYLOAD_LEN;
 import static io.mpathnbd.nbd.protocol.NbdConstants.CMD_FLAG_REQ_ONE;
 import static io.mpathnbd.nbd.protocol.NbdConstants.CMD_FLUSH;
 import static io.mpathnbd.nbd.protocol.NbdConstants.CMD_READ;
@@ -30,6 +31,10 @@ import static io.mpathnbd.nbd.protocol.NbdConstants.TFLAG_SEND_WRITE_ZEROES;
  * CACHE, while TRIM, WRITE_ZEROES and BLOCK_STATUS may be larger (like qemu-nbd and nbdkit, so that nbdcopy and
  * mkfs, which zero or discard large ranges, keep working); zero-length requests other than BLOCK_STATUS are valid
  * no-ops; TRIM and WRITE_ZEROES on a read-only export, which does not advertise them, get EPERM like WRITE.
+ *
+ * <p>With extended headers lengths are unsigned 64-bit (a {@code long} below zero is 2^63 or more), a WRITE must
+ * carry PAYLOAD_LEN and no other command may (no extension payload form is implemented); the decoder has already
+ * consumed any such payload, so these are answered with EINVAL and the connection goes on, as the spec asks.
  */
 final class RequestValidator {
     /** Largest WRITE_ZEROES the core can carry (its length is a Java int). */
@@ -39,9 +44,19 @@ final class RequestValidator {
     }
 
     /** Null when the request may go to the export, else why not. */
-    static Rejection check(int type, int flags, long offset, int length, boolean oversized, ExportSession s) {
+    static Rejection check(int type, int flags, long offset, long length, boolean oversized, ExportSession s) {
         if (type < CMD_READ || type > CMD_BLOCK_STATUS) {
             return Rejection.UNKNOWN_COMMAND;
+        }
+        if (s.extendedHeaders()) {
+            boolean payload = (flags & CMD_FLAG_PAYLOAD_LEN) != 0;
+            if (type == CMD_WRITE && !payload) {
+                return Rejection.PAYLOAD_MISSING;
+            }
+            if (type != CMD_WRITE && payload) {
+                return Rejection.UNEXPECTED_PAYLOAD;
+            }
+            flags &= ~CMD_FLAG_PAYLOAD_LEN;
         }
         if ((flags & ~allowedFlags(type, s.transmissionFlags())) != 0) {
             return Rejection.BAD_FLAGS;
@@ -54,7 +69,7 @@ final class RequestValidator {
             // offset and length are reserved for FLUSH: nothing more to check
             return null;
         }
-        long len = Integer.toUnsignedLong(length);
+        long len = length;
         if (tooLarge(type, len, oversized, s.blockSizes())) {
             return Rejection.TOO_LARGE;
         }
@@ -117,6 +132,9 @@ final class RequestValidator {
     }
 
     private static boolean tooLarge(int type, long len, boolean oversized, BlockSizes sizes) {
+        if (len < 0) {
+            return type != CMD_TRIM && type != CMD_BLOCK_STATUS;
+        }
         switch (type) {
             case CMD_WRITE:
                 return oversized || len > sizes.maximum();
@@ -130,8 +148,11 @@ final class RequestValidator {
         }
     }
 
-    /** offset + len > size, without overflow; offsets of 2^63 and above (negative as long) are always past the end. */
+    /**
+     * offset + len > size, without overflow; offsets and lengths of 2^63 and above (negative as long) are always past
+     * the end.
+     */
     static boolean pastEnd(long offset, long len, long size) {
-        return offset < 0 || offset > size || len > size - offset;
+        return offset < 0 || len < 0 || offset > size || len > size - offset;
     }
 }

@@ -12,10 +12,12 @@ import io.mpathnbd.core.request.BlockOp;
 import io.mpathnbd.core.request.BlockRequest;
 import io.mpathnbd.core.request.Errno;
 import io.mpathnbd.nbd.protocol.NbdConstants;
+import io.mpathnbd.nbd.protocol.NbdProtocolException;
 import io.mpathnbd.nbd.protocol.NbdRequest;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.time.Duration;
@@ -129,8 +131,18 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         dropWaiting();
     }
 
+    /**
+     * A request the decoder could not take (bad magic, the other header style, an extended payload over the limit):
+     * the stream cannot be followed further, and the spec lets the server disconnect. The disconnect is clean: nothing
+     * more is read, requests already accepted are answered, then the connection closes (with TLS, after close_notify).
+     */
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof DecoderException && cause.getCause() instanceof NbdProtocolException) {
+            conn.protocolViolation("malformed-input", "malformed request: " + cause.getCause().getMessage());
+            disconnect();
+            return;
+        }
         conn.failed(cause);
     }
 
@@ -171,7 +183,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         if (request.length() == 0 && type != CMD_FLUSH) {
             // the spec leaves zero-length requests open; they change and read nothing, so they succeed at once
             request.release();
-            replies.emptySuccess(type, cookie);
+            replies.emptySuccess(type, cookie, request.offset());
             return;
         }
         int length = carriedLength(type, request.length());
@@ -179,7 +191,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         long offset = type == CMD_FLUSH ? 0 : request.offset();
         if (type == CMD_BLOCK_STATUS && !session.allocationFromExport()) {
             request.release();
-            replies.allData(cookie, length);
+            replies.allData(cookie, offset, length);
             return;
         }
         ByteBuf payload = null;
@@ -208,7 +220,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
             LOG.debug("{}: refused {}: {} ({})", conn.remote(), request, Errno.name(why.errno()), why.message());
         }
         request.release();
-        replies.rejected(cookie, why);
+        replies.rejected(cookie, request.offset(), why);
     }
 
     private void disconnect() {
@@ -231,7 +243,8 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
             return false;
         }
         long bytes = request.type() == CMD_READ || request.type() == CMD_WRITE
-                ? Math.min(Integer.toUnsignedLong(request.length()), session.blockSizes().maximum())
+                ? Long.min(Long.compareUnsigned(request.length(), Integer.MAX_VALUE) > 0 ? Integer.MAX_VALUE
+                        : request.length(), session.blockSizes().maximum())
                 : 0;
         return inFlightBytes + bytes <= inFlightByteBudget;
     }
@@ -267,13 +280,16 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** The length the core request carries: the client's, except over-long hints, which are shortened. */
-    private int carriedLength(int type, int wireLength) {
-        if ((type == CMD_TRIM || type == CMD_BLOCK_STATUS) && Integer.toUnsignedLong(wireLength) > longestHint) {
+    /**
+     * The length the core request carries: the client's, except over-long hints, which are shortened (a 64-bit
+     * extended length included). Anything else reaching here was validated to fit an int.
+     */
+    private int carriedLength(int type, long wireLength) {
+        if ((type == CMD_TRIM || type == CMD_BLOCK_STATUS) && Long.compareUnsigned(wireLength, longestHint) > 0) {
             // TRIM may discard less than asked and BLOCK_STATUS may describe less: both are spec-conforming
             return longestHint;
         }
-        return wireLength;
+        return (int) wireLength;
     }
 
     /** The command flags that mean something to the core for this command (FUA only where data is written). */

@@ -34,7 +34,7 @@ class RequestValidatorTest {
             | TFLAG_SEND_WRITE_ZEROES;
 
     private static ExportSession session(int flags, int metaContextId) {
-        return new ExportSession(null, "t", SIZE, flags, true, metaContextId, true, SIZES);
+        return new ExportSession(null, "t", SIZE, flags, true, metaContextId, true, SIZES, false);
     }
 
     private static Rejection check(ExportSession s, int type, int flags, long offset, long length) {
