@@ -69,12 +69,17 @@ public final class NbdRequestDecoder extends ByteToMessageDecoder {
         while (true) {
             switch (state) {
                 case HEADER:
-                    if (!fillHeader(in)) {
+                    // the magic is checked first: a compact header is shorter than an extended one, and one sent
+                    // after extended headers were negotiated must not leave the decoder waiting for more
+                    if (!fillHeader(in, 4)) {
                         return;
                     }
                     int m = header.getInt(0);
                     if (m != magic) {
                         throw fail(in, badMagic(m));
+                    }
+                    if (!fillHeader(in, headerLength)) {
+                        return;
                     }
                     int f = header.getUnsignedShort(4);
                     int t = header.getUnsignedShort(6);
@@ -166,11 +171,14 @@ public final class NbdRequestDecoder extends ByteToMessageDecoder {
     }
 
     /**
-     * Moves the request header out of {@code in} into {@link #header}; false while it is incomplete ({@code in} is
-     * drained). A header split between receive buffers thus never makes the cumulation merge (copy) the next one.
+     * Moves the request header's first {@code need} bytes out of {@code in} into {@link #header}; false while they are
+     * incomplete ({@code in} is drained). A header split between receive buffers thus never makes the cumulation merge (copy) the next one.
      */
-    private boolean fillHeader(ByteBuf in) {
-        int missing = headerLength - header.writerIndex();
+    private boolean fillHeader(ByteBuf in, int need) {
+        int missing = need - header.writerIndex();
+        if (missing <= 0) {
+            return true;
+        }
         int n = Math.min(missing, in.readableBytes());
         in.readBytes(header, n);
         return n == missing;

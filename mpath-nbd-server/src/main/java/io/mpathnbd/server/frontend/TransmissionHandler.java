@@ -138,8 +138,10 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
      */
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof DecoderException && cause.getCause() instanceof NbdProtocolException) {
-            conn.protocolViolation("malformed-input", "malformed request: " + cause.getCause().getMessage());
+        Throwable violation = cause instanceof DecoderException && cause.getCause() instanceof NbdProtocolException
+                ? cause.getCause() : cause;
+        if (violation instanceof NbdProtocolException) {
+            conn.protocolViolation("malformed-input", "malformed request: " + violation.getMessage());
             disconnect();
             return;
         }
