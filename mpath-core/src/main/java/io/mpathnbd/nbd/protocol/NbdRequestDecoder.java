@@ -9,7 +9,7 @@ import java.util.List;
 
 /**
  * Decodes transmission requests ({@link NbdRequest}) in the header style the handshake settled on: compact (28 bytes,
- * u32 length, a payload only on WRITE) or extended (32 bytes, u64 length, a payload exactly when
+ * u32 length, a payload only on WRITE) or extended (32 bytes, u64 length, a payload on WRITE and whenever
  * {@link NbdConstants#CMD_FLAG_PAYLOAD_LEN} is set). A WRITE payload is gathered as it arrives by a
  * {@link PayloadCollector}: a retained slice of the receive buffer, or a composite of slices when it spans several,
  * never a copy of a large piece; the cumulation never has to hold (and re-copy) a whole request.
@@ -22,8 +22,9 @@ import java.util.List;
  * <li>extended payload on a command other than WRITE (no extension payload form is implemented): the payload is
  * consumed and dropped, and the request is emitted with PAYLOAD_LEN still in its flags, for the handler's EINVAL
  * (the spec: consume it gracefully, fail the command);</li>
- * <li>extended WRITE without PAYLOAD_LEN: no payload follows by the header's own account, so the request is emitted
- * without one, for the handler's EINVAL;</li>
+ * <li>extended WRITE without PAYLOAD_LEN: the spec says the client MUST set the flag, but qemu 10's client does not,
+ * and qemu's own server takes the length as the payload length anyway ("noncompliant, but proceed"); so does this
+ * decoder, the only reading under which such a stream stays in step;</li>
  * <li>extended payload longer than {@code maxPayload}, or a request magic other than the negotiated style's: throws
  * {@link NbdProtocolException} and discards everything after it (the spec lets the server disconnect; a payload
  * length of up to 2^64 is not waited out, and a wrong header style cannot be resynchronised).</li>
@@ -87,9 +88,8 @@ public final class NbdRequestDecoder extends ByteToMessageDecoder {
                     long o = header.getLong(16);
                     long len = extended ? header.getLong(24) : header.getUnsignedInt(24);
                     header.clear();
-                    boolean hasPayload = extended
-                            ? (f & NbdConstants.CMD_FLAG_PAYLOAD_LEN) != 0 && len != 0
-                            : t == NbdConstants.CMD_WRITE && len != 0;
+                    boolean hasPayload = len != 0 && (t == NbdConstants.CMD_WRITE
+                            || extended && (f & NbdConstants.CMD_FLAG_PAYLOAD_LEN) != 0);
                     if (!hasPayload) {
                         out.add(new NbdRequest(f, t, c, o, len));
                         return;

@@ -17,7 +17,6 @@ enum Rejection {
     NO_SPACE(Errno.ENOSPC, "write extends past the end of the export"),
     READ_ONLY(Errno.EPERM, "export is read-only"),
     EMPTY_BLOCK_STATUS(Errno.EINVAL, "block status of zero length"),
-    PAYLOAD_MISSING(Errno.EINVAL, "WRITE without NBD_CMD_FLAG_PAYLOAD_LEN, which extended headers require"),
     UNEXPECTED_PAYLOAD(Errno.EINVAL, "payload (NBD_CMD_FLAG_PAYLOAD_LEN) on a command that takes none"),
     SHUTTING_DOWN(Errno.ESHUTDOWN, "server is shutting down");
 

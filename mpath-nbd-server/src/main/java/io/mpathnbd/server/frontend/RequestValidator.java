@@ -32,9 +32,10 @@ import static io.mpathnbd.nbd.protocol.NbdConstants.TFLAG_SEND_WRITE_ZEROES;
  * mkfs, which zero or discard large ranges, keep working); zero-length requests other than BLOCK_STATUS are valid
  * no-ops; TRIM and WRITE_ZEROES on a read-only export, which does not advertise them, get EPERM like WRITE.
  *
- * <p>With extended headers lengths are unsigned 64-bit (a {@code long} below zero is 2^63 or more), a WRITE must
- * carry PAYLOAD_LEN and no other command may (no extension payload form is implemented); the decoder has already
- * consumed any such payload, so these are answered with EINVAL and the connection goes on, as the spec asks.
+ * <p>With extended headers lengths are unsigned 64-bit (a {@code long} below zero is 2^63 or more), and only a WRITE
+ * may carry PAYLOAD_LEN (no extension payload form is implemented); the decoder has already consumed the payload of
+ * any other command that sets it, so that is answered with EINVAL and the connection goes on, as the spec asks. A
+ * WRITE without the flag is served: its length is the payload length either way (qemu 10 sends it so).
  */
 final class RequestValidator {
     /** Largest WRITE_ZEROES the core can carry (its length is a Java int). */
@@ -48,12 +49,8 @@ final class RequestValidator {
         if (type < CMD_READ || type > CMD_BLOCK_STATUS) {
             return Rejection.UNKNOWN_COMMAND;
         }
-        if (s.extendedHeaders()) {
-            boolean payload = (flags & CMD_FLAG_PAYLOAD_LEN) != 0;
-            if (type == CMD_WRITE && !payload) {
-                return Rejection.PAYLOAD_MISSING;
-            }
-            if (type != CMD_WRITE && payload) {
+        if (s.extendedHeaders() && (flags & CMD_FLAG_PAYLOAD_LEN) != 0) {
+            if (type != CMD_WRITE) {
                 return Rejection.UNEXPECTED_PAYLOAD;
             }
             flags &= ~CMD_FLAG_PAYLOAD_LEN;
