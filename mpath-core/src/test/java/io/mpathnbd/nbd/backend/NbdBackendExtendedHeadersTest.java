@@ -12,6 +12,7 @@ import io.mpathnbd.core.backend.Capability;
 import io.mpathnbd.core.request.BlockOp;
 import io.mpathnbd.core.request.Extents;
 import io.mpathnbd.core.support.BackendOutcome;
+import io.mpathnbd.testing.peers.ContainerNbdkit;
 import io.mpathnbd.testing.peers.Images;
 import io.mpathnbd.testing.peers.NewerPeers;
 import io.mpathnbd.testing.peers.Nbdkit;
@@ -27,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The backend side of extended headers: negotiated with qemu-nbd 10 (64-bit block status replies, 32-byte headers
- * both ways), refused by nbdkit 1.32 and qemu-nbd 7.2 (Debian 12), which then get what they got before.
+ * both ways), refused by nbdkit 1.32 and qemu-nbd 7.2 (Debian 12) and nbdkit 1.42 (Debian 13, in a container),
+ * which then get what they got before.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class NbdBackendExtendedHeadersTest {
@@ -108,6 +110,19 @@ class NbdBackendExtendedHeadersTest {
             write(s, 0, 8192, data).assertOk();
             assertArrayEquals(data, read(s, 8192, data.length));
             assertEquals(1, run(s, BlockOp.BLOCK_STATUS, 0, 1 << 20, 1 << 20).assertOk().extents().count());
+        }
+    }
+
+    @Test
+    void nbdkit142RefusesAndTheConnectionFallsBack() {
+        try (ContainerNbdkit kit = ContainerNbdkit.memory(tmp, 64L << 20)) {
+            NbdSession s = harness.connect(kit.uri());
+            Negotiated n = s.connection(0).negotiated();
+            assertFalse(n.extended(), n.describe());
+            assertTrue(n.structured(), n.describe());
+            byte[] data = Images.pattern(8, 65536);
+            write(s, 0, 1 << 20, data).assertOk();
+            assertArrayEquals(data, read(s, 1 << 20, data.length));
         }
     }
 

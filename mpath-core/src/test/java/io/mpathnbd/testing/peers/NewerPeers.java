@@ -44,8 +44,17 @@ public final class NewerPeers {
 
     /** Runs {@code command} (e.g. "nbdinfo", uri) in a throw-away trixie container on the host's network. */
     public static Tools.Result trixie(Duration timeout, String... command) {
-        List<String> cmd = new ArrayList<>(List.of("docker", "run", "--rm", "--network", "host", "-i",
-                TRIXIE_IMAGE));
+        return trixieWith(List.of(), timeout, command);
+    }
+
+    /** As {@link #trixie}, with host directories visible read-only at the same paths (e.g. TLS certificates). */
+    public static Tools.Result trixieWith(List<Path> mounts, Duration timeout, String... command) {
+        List<String> cmd = new ArrayList<>(List.of("docker", "run", "--rm", "--network", "host", "-i"));
+        for (Path m : mounts) {
+            String dir = m.toAbsolutePath().toString();
+            cmd.addAll(List.of("-v", dir + ":" + dir + ":ro"));
+        }
+        cmd.add(TRIXIE_IMAGE);
         cmd.addAll(List.of(command));
         return Tools.run(timeout, cmd.toArray(String[]::new));
     }
