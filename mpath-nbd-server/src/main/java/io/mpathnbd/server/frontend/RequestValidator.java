@@ -35,7 +35,8 @@ import static io.mpathnbd.nbd.protocol.NbdConstants.TFLAG_SEND_WRITE_ZEROES;
  * <p>With extended headers lengths are unsigned 64-bit (a {@code long} below zero is 2^63 or more), and only a WRITE
  * may carry PAYLOAD_LEN (no extension payload form is implemented); the decoder has already consumed the payload of
  * any other command that sets it, so that is answered with EINVAL and the connection goes on, as the spec asks. A
- * WRITE without the flag is served: its length is the payload length either way (qemu 10 sends it so).
+ * WRITE without the flag is served: its length is the payload length either way (qemu 10 sends it so). Their
+ * WRITE_ZEROES may be longer than 2^31 - 1 bytes: the transmission handler does it in pieces.
  */
 final class RequestValidator {
     /** Largest WRITE_ZEROES the core can carry (its length is a Java int). */
@@ -67,7 +68,7 @@ final class RequestValidator {
             return null;
         }
         long len = length;
-        if (tooLarge(type, len, oversized, s.blockSizes())) {
+        if (tooLarge(type, len, oversized, s.blockSizes(), s.extendedHeaders())) {
             return Rejection.TOO_LARGE;
         }
         if (!s.blockSizes().aligned(offset, len)) {
@@ -128,7 +129,7 @@ final class RequestValidator {
         }
     }
 
-    private static boolean tooLarge(int type, long len, boolean oversized, BlockSizes sizes) {
+    private static boolean tooLarge(int type, long len, boolean oversized, BlockSizes sizes, boolean extended) {
         if (len < 0) {
             return type != CMD_TRIM && type != CMD_BLOCK_STATUS;
         }
@@ -139,7 +140,8 @@ final class RequestValidator {
             case CMD_CACHE:
                 return len > sizes.maximum();
             case CMD_WRITE_ZEROES:
-                return len > MAX_ZERO_LENGTH;
+                // an extended client's longer zero request is done in pieces; a compact one's is refused as before
+                return !extended && len > MAX_ZERO_LENGTH;
             default:
                 return false;
         }

@@ -6,6 +6,7 @@ import static io.mpathnbd.nbd.protocol.NbdConstants.CMD_FLUSH;
 import static io.mpathnbd.nbd.protocol.NbdConstants.CMD_READ;
 import static io.mpathnbd.nbd.protocol.NbdConstants.CMD_TRIM;
 import static io.mpathnbd.nbd.protocol.NbdConstants.CMD_WRITE;
+import static io.mpathnbd.nbd.protocol.NbdConstants.CMD_WRITE_ZEROES;
 
 import io.mpathnbd.core.request.BlockFlags;
 import io.mpathnbd.core.request.BlockOp;
@@ -47,7 +48,10 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     private final ExportSession session;
     private final Duration idleTimeout;
     private final long inFlightByteBudget;
-    /** TRIM and BLOCK_STATUS lengths beyond what the core carries are cut to this (both are hints). */
+    /**
+     * TRIM and BLOCK_STATUS lengths beyond what the core carries are cut to this (both are hints); with extended
+     * headers, WRITE_ZEROES and TRIM beyond it are sent in pieces of this size ({@link LongRangeRequest}).
+     */
     private final int longestHint;
     private final ArrayDeque<NbdRequest> waiting = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
@@ -188,9 +192,20 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
             replies.emptySuccess(type, cookie, request.offset());
             return;
         }
-        int length = carriedLength(type, request.length());
         int flags = request.flags() & forwardedFlags(type);
         long offset = type == CMD_FLUSH ? 0 : request.offset();
+        if (session.extendedHeaders() && (type == CMD_WRITE_ZEROES || type == CMD_TRIM)
+                && Long.compareUnsigned(request.length(), longestHint) > 0) {
+            // a 64-bit zero or trim: all of it is done, in pieces the core carries
+            long length = request.length();
+            request.release();
+            LongRangeRequest split = new LongRangeRequest(session.export(), ctx.executor(), replies, op(type), flags,
+                    offset, length, cookie, longestHint);
+            inFlight++;
+            split.start();
+            return;
+        }
+        int length = carriedLength(type, request.length());
         if (type == CMD_BLOCK_STATUS && !session.allocationFromExport()) {
             request.release();
             replies.allData(cookie, offset, length);

@@ -11,6 +11,7 @@ import io.mpathnbd.core.export.ExportConfig;
 import io.mpathnbd.server.FioLoad;
 import io.mpathnbd.server.LogCapture;
 import io.mpathnbd.testing.peers.Images;
+import io.mpathnbd.testing.peers.Nbdkit;
 import io.mpathnbd.testing.peers.NewerPeers;
 import io.mpathnbd.testing.peers.QemuNbd;
 import io.mpathnbd.testing.peers.Tools;
@@ -128,6 +129,50 @@ class ExtendedHeadersClientsTest {
         Tools.Result direct = Tools.run(TIMEOUT, NewerPeers.qemu10("qemu-io"), "-f", "raw", "-r",
                 "-c", "read -P 0x3c " + (7 * TIB) + " 4M", bigBackend.uri()).assertOk();
         assertFalse(direct.stdout().contains("Pattern verification failed"), direct.describe());
+    }
+
+    @Test
+    void nbdsh122ZeroesSixGibibytesInOneRequest() {
+        // 6 GiB from 5 TiB + 1 GiB: more than 32 bits, done by the gateway in pieces; the data around it stays
+        long base = 5 * TIB;
+        String script = String.join("\n",
+                "assert h.get_extended_headers_negotiated()",
+                "a = b'\\x5a' * 65536",
+                "for off in (%d, %d, %d, %d):".formatted(base, base + (1L << 30), base + (5L << 30),
+                        base + (7L << 30) - 65536),
+                "    h.pwrite(a, off)",
+                "h.zero(6 << 30, %d)".formatted(base + (1L << 30)),
+                "z = bytes(65536)",
+                "assert h.pread(65536, %d) == a".formatted(base),
+                "assert h.pread(65536, %d) == z".formatted(base + (1L << 30)),
+                "assert h.pread(65536, %d) == z".formatted(base + (5L << 30)),
+                "assert h.pread(65536, %d) == z".formatted(base + (7L << 30) - 65536),
+                "assert h.pread(65536, %d) == bytes(65536)".formatted(base + (7L << 30)),
+                "h.trim(6 << 30, %d)".formatted(base + (1L << 30)),
+                "print('ok')");
+        Tools.Result r = NewerPeers.trixie(TIMEOUT, "nbdsh", "-u", fx.uri("big"), "-c", script).assertOk();
+        assertTrue(r.stdout().startsWith("ok"), r.describe());
+    }
+
+    @Test
+    void aLongZeroWhosePieceFailsGetsThatError() throws Exception {
+        // nbdkit (no extended headers: the gateway's backend side is compact) failing every zero with ENOSPC
+        try (Nbdkit kit = Nbdkit.builder().dir(dir).errorFor("zero", "ENOSPC", "100%", null).memory(8L << 30)
+                .start()) {
+            fx.export(ExportConfig.defaults("full"), kit.uri());
+            String script = String.join("\n",
+                    "assert h.get_extended_headers_negotiated()",
+                    "try:",
+                    "    h.zero(5 << 30, 1 << 30)",
+                    "    raise AssertionError('the zero succeeded')",
+                    "except nbd.Error as e:",
+                    "    assert 'ENOSPC' in str(e), e",
+                    "h.pwrite(b'x' * 4096, 0)",
+                    "assert h.pread(4096, 0) == b'x' * 4096",
+                    "print('ok')");
+            Tools.Result r = NewerPeers.trixie(TIMEOUT, "nbdsh", "-u", fx.uri("full"), "-c", script).assertOk();
+            assertTrue(r.stdout().startsWith("ok"), r.describe());
+        }
     }
 
     @Test

@@ -65,7 +65,9 @@ class RequestValidatorTest {
         assertEquals(Rejection.TOO_LARGE, check(s, CMD_WRITE_ZEROES, 0, 0, -512L));
         assertEquals(Rejection.OUT_OF_RANGE, check(s, CMD_BLOCK_STATUS, 0, 0, -512L));
         assertEquals(Rejection.OUT_OF_RANGE, check(s, CMD_TRIM, 0, 0, 1L << 40));
-        assertEquals(Rejection.TOO_LARGE, check(s, CMD_WRITE_ZEROES, 0, 0, 1L << 32));
+        assertEquals(Rejection.NO_SPACE, check(s, CMD_WRITE_ZEROES, 0, 0, 1L << 32), "done in pieces, if it fit");
+        assertEquals(Rejection.TOO_LARGE, check(session(RW, 1), CMD_WRITE_ZEROES, 0, 0, 1L << 31),
+                "a compact client's zero request over 2^31 - 1 is refused, as before");
         assertNull(check(s, CMD_BLOCK_STATUS, 0, 0, SIZE));
     }
 
