@@ -7,6 +7,7 @@ import io.mpathnbd.core.request.Errno;
 import io.mpathnbd.core.request.Extents;
 import io.mpathnbd.core.request.ReplySink;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.concurrent.RejectedExecutionException;
 
@@ -20,6 +21,7 @@ import java.util.concurrent.RejectedExecutionException;
  */
 final class LongRangeRequest implements ReplySink {
     private final Export export;
+    private final Channel channel;
     private final EventExecutor loop;
     private final ReplySink replies;
     /** What the client is answered for: its cookie, offset and operation (its length is not needed for that). */
@@ -28,13 +30,14 @@ final class LongRangeRequest implements ReplySink {
     private long next;
     private long remaining;
 
-    LongRangeRequest(Export export, EventExecutor loop, ReplySink replies, BlockOp op, int flags, long offset,
+    LongRangeRequest(Export export, Channel channel, ReplySink replies, BlockOp op, int flags, long offset,
             long length, long cookie, int piece) {
         if (op != BlockOp.WRITE_ZEROES && op != BlockOp.TRIM) {
             throw new IllegalArgumentException("only WRITE_ZEROES and TRIM carry no payload to split: " + op);
         }
         this.export = export;
-        this.loop = loop;
+        this.channel = channel;
+        this.loop = channel.eventLoop();
         this.replies = replies;
         this.whole = new BlockRequest(op, flags, offset, 0, cookie, null, replies);
         this.piece = piece;
@@ -62,6 +65,9 @@ final class LongRangeRequest implements ReplySink {
             remaining -= part.length();
             if (remaining == 0) {
                 replies.succeeded(whole, null, null);
+            } else if (!channel.isActive()) {
+                // nobody would read the answer: the rest of a possibly huge range is not worth doing
+                replies.failed(whole, Errno.EIO, "client gone");
             } else {
                 submitNext();
             }

@@ -199,7 +199,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
             // a 64-bit zero or trim: all of it is done, in pieces the core carries
             long length = request.length();
             request.release();
-            LongRangeRequest split = new LongRangeRequest(session.export(), ctx.executor(), replies, op(type), flags,
+            LongRangeRequest split = new LongRangeRequest(session.export(), ctx.channel(), replies, op(type), flags,
                     offset, length, cookie, longestHint);
             inFlight++;
             split.start();
