@@ -5,31 +5,35 @@
 # the same hash, nothing is done.
 #
 #   docker/base/build-local-base.sh IMAGE      (e.g. mpath-nbd-base:bookworm; needs root and a running engine)
+#   docker/base/build-local-base.sh IMAGE SUITE PACKAGES-FILE   (another Debian suite and package list, e.g. the
+#                                              trixie image of newer NBD peers: scripts/newer-peers)
 #   docker/base/build-local-base.sh --print-mirror   (only prints the mirror it would use)
 #   MPATH_DEBIAN_MIRROR=URL overrides the mirror found in the apt sources.
 #   MPATH_APT_DIR=DIR reads DIR/sources.list and DIR/sources.list.d/ instead of /etc/apt's (to test the lookup).
 # There is no built-in fallback mirror: which mirror a machine may reach is its own apt configuration's business.
 set -euo pipefail
 
-image=${1:?usage: build-local-base.sh IMAGE | --print-mirror}
+image=${1:?usage: build-local-base.sh IMAGE [SUITE PACKAGES-FILE] | --print-mirror}
 here=$(cd "$(dirname "$0")" && pwd)
-suite=bookworm
+suite=${2:-bookworm}
+package_file=${3:-$here/packages}
 apt_dir=${MPATH_APT_DIR:-/etc/apt}
 say() { printf 'docker-build: %s\n' "$*"; }
 
-# The first Debian mirror of the apt sources that carries $suite itself (not -security or -updates).
+# The first Debian mirror of the apt sources that carries bookworm itself (not -security or -updates): another
+# suite (trixie) comes from the same mirror, which this machine's sources need not name.
 apt_mirror() {
   local f
   {
     for f in "$apt_dir/sources.list" "$apt_dir"/sources.list.d/*.list; do
       [ -r "$f" ] || continue
-      awk -v s="$suite" '$1 == "deb" { i = 2; if ($2 ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
+      awk -v s=bookworm '$1 == "deb" { i = 2; if ($2 ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
         if ($(i + 1) == s) print $i }' "$f"
     done
     for f in "$apt_dir"/sources.list.d/*.sources; do
       # deb822 stanzas: print URIs of the enabled stanzas whose Suites include $suite
       [ -r "$f" ] || continue
-      awk -v s="$suite" 'BEGIN { RS = ""; FS = "\n" } {
+      awk -v s=bookworm 'BEGIN { RS = ""; FS = "\n" } {
         uris = ""; ok = 0; deb = 0; off = 0
         for (i = 1; i <= NF; i++) {
           if ($i ~ /^URIs:/) { uris = $i; sub(/^URIs:[ \t]*/, "", uris) }
@@ -45,7 +49,7 @@ apt_mirror() {
 mirror=${MPATH_DEBIAN_MIRROR:-$(apt_mirror)}
 if [ -z "$mirror" ]; then
   {
-    say "no apt source of this machine names an http(s) Debian mirror for $suite (looked for 'deb' lines in"
+    say "no apt source of this machine names an http(s) Debian mirror for bookworm (looked for 'deb' lines in"
     say "$apt_dir/sources.list and $apt_dir/sources.list.d/*.list, and enabled 'Types: deb' stanzas in"
     say "$apt_dir/sources.list.d/*.sources); add one there, or set MPATH_DEBIAN_MIRROR to a Debian mirror's URL"
   } >&2
@@ -55,7 +59,7 @@ if [ "$image" = --print-mirror ]; then
   echo "$mirror"
   exit 0
 fi
-packages=$(grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$here/packages" | sort -u | paste -sd, -)
+packages=$(grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$package_file" | sort -u | paste -sd, -)
 # The mirror is not an input: the same packages from another mirror give the same image.
 inputs=$( { echo "$suite"; echo "$packages"; cat "$0"; } | sha256sum | cut -c1-16)
 

@@ -52,7 +52,8 @@ final class NbdConnection extends ChannelInboundHandlerAdapter implements ReadLe
     static final String REQUEST_ENCODER = "nbd-request-encoder";
     static final String TRANSMISSION = "nbd-transmission";
 
-    private static final NbdRequestEncoder SHARED_REQUEST_ENCODER = new NbdRequestEncoder();
+    private static final NbdRequestEncoder COMPACT_REQUEST_ENCODER = new NbdRequestEncoder(false);
+    private static final NbdRequestEncoder EXTENDED_REQUEST_ENCODER = new NbdRequestEncoder(true);
     private static final int[] COMMANDS = commands();
 
     /** What a connection tells its session. Called on the connection's event loop. */
@@ -90,12 +91,12 @@ final class NbdConnection extends ChannelInboundHandlerAdapter implements ReadLe
         this.display = display;
     }
 
-    static NbdRequestEncoder requestEncoder() {
-        return SHARED_REQUEST_ENCODER;
+    static NbdRequestEncoder requestEncoder(boolean extended) {
+        return extended ? EXTENDED_REQUEST_ENCODER : COMPACT_REQUEST_ENCODER;
     }
 
     NbdReplyDecoder newReplyDecoder() {
-        return new NbdReplyDecoder(this, maxPayload);
+        return new NbdReplyDecoder(this, maxPayload, negotiated.extended());
     }
 
     Negotiated negotiated() {
@@ -287,7 +288,9 @@ final class NbdConnection extends ChannelInboundHandlerAdapter implements ReadLe
                     }
                     return addRead(s, hole.offset(), Integer.toUnsignedLong(hole.holeSize()), null);
                 }
-                case NbdConstants.REPLY_TYPE_BLOCK_STATUS: {
+                case NbdConstants.REPLY_TYPE_BLOCK_STATUS:
+                case NbdConstants.REPLY_TYPE_BLOCK_STATUS_EXT: {
+                    // the decoder accepts BLOCK_STATUS_EXT only on an extended connection, its lengths cut to 32 bits
                     NbdBlockStatusChunk status = (NbdBlockStatusChunk) chunk;
                     if (request.op() != BlockOp.BLOCK_STATUS) {
                         return "BLOCK_STATUS chunk in the reply to " + request;

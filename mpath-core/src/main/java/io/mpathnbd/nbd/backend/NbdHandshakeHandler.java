@@ -28,14 +28,17 @@ import javax.net.ssl.SSLException;
 /**
  * The client side of the fixed-newstyle handshake, one option at a time: STARTTLS first for an {@code nbds://} path
  * (an ACK, then TLS at the front of the pipeline, then everything else over TLS; a refusal fails the connect, never
- * falling back to clear text), STRUCTURED_REPLY (a refusal means simple
- * replies), SET_META_CONTEXT base:allocation (when structured; none is fine), then GO with NAME, DESCRIPTION and
+ * falling back to clear text), EXTENDED_HEADERS (which implies structured replies; a refusal, as from nbdkit or
+ * qemu before 8.2, falls back to STRUCTURED_REPLY), STRUCTURED_REPLY (a refusal means simple replies),
+ * SET_META_CONTEXT base:allocation (when structured; none is fine), then GO with NAME, DESCRIPTION and
  * BLOCK_SIZE info requests, or EXPORT_NAME for a server that does not know GO. Completes {@code result} with what was
  * negotiated, or with a {@link BackendException} (configuration error when the server does not have the export or
  * refuses us for a reason a retry cannot fix). Its owner switches the pipeline to transmission on success.
  */
 final class NbdHandshakeHandler extends ChannelInboundHandlerAdapter {
-    private enum Step { GREETING, STARTTLS, TLS_HANDSHAKE, STRUCTURED_REPLY, META_CONTEXT, GO, EXPORT_NAME, DONE }
+    private enum Step {
+        GREETING, STARTTLS, TLS_HANDSHAKE, EXTENDED_HEADERS, STRUCTURED_REPLY, META_CONTEXT, GO, EXPORT_NAME, DONE
+    }
 
     private final String exportName;
     private final String serverDisplay;
@@ -48,6 +51,7 @@ final class NbdHandshakeHandler extends ChannelInboundHandlerAdapter {
     private boolean tlsUp;
     private boolean noZeroes;
     private boolean structured;
+    private boolean extended;
     private int contextId = -1;
     private long size = -1;
     private int transmissionFlags;
@@ -114,7 +118,12 @@ final class NbdHandshakeHandler extends ChannelInboundHandlerAdapter {
             ctx.writeAndFlush(new NbdOption(NbdConstants.OPT_STARTTLS, null));
             return;
         }
-        sendStructuredReply(ctx);
+        sendExtendedHeaders(ctx);
+    }
+
+    private void sendExtendedHeaders(ChannelHandlerContext ctx) {
+        step = Step.EXTENDED_HEADERS;
+        ctx.writeAndFlush(new NbdOption(NbdConstants.OPT_EXTENDED_HEADERS, null));
     }
 
     private void sendStructuredReply(ChannelHandlerContext ctx) {
@@ -151,7 +160,7 @@ final class NbdHandshakeHandler extends ChannelInboundHandlerAdapter {
             }
             if (f.isSuccess()) {
                 tlsUp = true;
-                sendStructuredReply(ctx);
+                sendExtendedHeaders(ctx);
             } else {
                 fail(ctx, new BackendException(serverDisplay + ": TLS handshake failed: "
                         + BackendException.describe(tlsCause(f.cause())), f.cause()));
@@ -163,6 +172,20 @@ final class NbdHandshakeHandler extends ChannelInboundHandlerAdapter {
         switch (step) {
             case STARTTLS:
                 onStartTlsReply(ctx, reply);
+                break;
+            case EXTENDED_HEADERS:
+                expectOption(reply, NbdConstants.OPT_EXTENDED_HEADERS);
+                if (reply.replyType() == NbdConstants.REP_ACK) {
+                    extended = true;
+                    structured = true;
+                    sendMetaContext(ctx);
+                } else if (reply.isError()) {
+                    // fine: compact headers, and structured replies if the server has them
+                    sendStructuredReply(ctx);
+                } else {
+                    throw new NbdProtocolException("unexpected reply type 0x" + Integer.toHexString(reply.replyType())
+                            + " to EXTENDED_HEADERS");
+                }
                 break;
             case STRUCTURED_REPLY:
                 expectOption(reply, NbdConstants.OPT_STRUCTURED_REPLY);
@@ -213,6 +236,10 @@ final class NbdHandshakeHandler extends ChannelInboundHandlerAdapter {
                 throw new NbdProtocolException("GO acknowledged without INFO_EXPORT");
             }
             finish(ctx, false);
+        } else if (type == NbdConstants.REP_ERR_UNSUP && extended) {
+            fail(ctx, new BackendException(serverDisplay + ": the server acknowledged EXTENDED_HEADERS, then refused"
+                    + " GO as unsupported, which the spec forbids (EXPORT_NAME may not follow extended headers)",
+                    null));
         } else if (type == NbdConstants.REP_ERR_UNSUP) {
             // an old server: EXPORT_NAME has no error reply, the server just closes if it lacks the export
             step = Step.EXPORT_NAME;
@@ -347,11 +374,12 @@ final class NbdHandshakeHandler extends ChannelInboundHandlerAdapter {
             contextId = -1;
         }
         Negotiated n = new Negotiated(size, transmissionFlags, structured, contextId, minBlock, preferredBlock,
-                maxBlock, description, canonicalName, usedExportName);
+                maxBlock, description, canonicalName, usedExportName, extended);
         NbdConnection connection = transmission.apply(n);
         ChannelPipeline p = ctx.pipeline();
         p.addAfter(NbdConnection.HANDSHAKE_DECODER, NbdConnection.REPLY_DECODER, connection.newReplyDecoder());
-        p.replace(NbdConnection.HANDSHAKE_ENCODER, NbdConnection.REQUEST_ENCODER, NbdConnection.requestEncoder());
+        p.replace(NbdConnection.HANDSHAKE_ENCODER, NbdConnection.REQUEST_ENCODER,
+                NbdConnection.requestEncoder(extended));
         p.replace(this, NbdConnection.TRANSMISSION, connection);
         p.remove(NbdConnection.HANDSHAKE_DECODER);
         if (!result.complete(connection)) {
@@ -371,7 +399,7 @@ final class NbdHandshakeHandler extends ChannelInboundHandlerAdapter {
      * got none drops the connection right after, on our first option.
      */
     private String droppedAfterTls() {
-        return tlsUp && step == Step.STRUCTURED_REPLY ? " right after TLS was set up: does the server require a client"
+        return tlsUp && step == Step.EXTENDED_HEADERS ? " right after TLS was set up: does the server require a client"
                 + " certificate (backend-tls cert-file and key-file, or client-cert.pem in certificates)?" : "";
     }
 

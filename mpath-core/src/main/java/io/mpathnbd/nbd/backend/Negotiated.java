@@ -17,6 +17,7 @@ import io.mpathnbd.nbd.protocol.NbdConstants;
  * @param description the export description, or null
  * @param canonicalName the name the server reported (INFO_NAME), or null
  * @param usedExportName true when the server does not know GO and EXPORT_NAME was used
+ * @param extended whether extended headers were negotiated (which implies {@code structured})
  */
 record Negotiated(
         long size,
@@ -28,7 +29,8 @@ record Negotiated(
         int maxBlock,
         String description,
         String canonicalName,
-        boolean usedExportName) {
+        boolean usedExportName,
+        boolean extended) {
 
     static final int DEFAULT_MIN_BLOCK = 1;
     static final int DEFAULT_PREFERRED_BLOCK = 4096;
@@ -72,13 +74,15 @@ record Negotiated(
     /** The same disk as another connection of the session sees it (size, flags and sizes agree). */
     boolean sameExportAs(Negotiated o) {
         return size == o.size && transmissionFlags == o.transmissionFlags && structured == o.structured
+                && extended == o.extended
                 && allocationContextId >= 0 == o.allocationContextId >= 0 && minBlock == o.minBlock
                 && maxBlock == o.maxBlock;
     }
 
     String describe() {
         return "size " + size + ", flags " + Capability.describe(capabilities()) + ", structured replies "
-                + (structured ? "yes" : "no") + ", block sizes " + minBlock + "/" + preferredBlock + "/" + maxBlock
+                + (structured ? "yes" : "no") + ", extended headers " + (extended ? "yes" : "no") + ", block sizes "
+                + minBlock + "/" + preferredBlock + "/" + maxBlock
                 + (usedExportName ? ", EXPORT_NAME (server lacks GO)" : "");
     }
 }

@@ -9,6 +9,8 @@ public abstract class NbdChunk extends DefaultByteBufHolder {
     private final int flags;
     private final int type;
     private final long cookie;
+    /** The request's offset, echoed in an extended reply header; set by whoever builds the reply. */
+    private long requestOffset;
 
     protected NbdChunk(int flags, int type, long cookie, ByteBuf content) {
         super(content == null ? Unpooled.EMPTY_BUFFER : content);
@@ -29,6 +31,21 @@ public abstract class NbdChunk extends DefaultByteBufHolder {
         return cookie;
     }
 
+    /** The offset of the request this chunk answers: only extended reply headers carry it. */
+    public long requestOffset() {
+        return requestOffset;
+    }
+
+    /**
+     * Sets the offset an extended reply header echoes (the spec: it MUST match the request's), before the chunk is
+     * written or after it was decoded. A field rather than a constructor argument of every type, so that compact
+     * replies need not name it; returns this chunk.
+     */
+    public NbdChunk requestOffset(long offset) {
+        this.requestOffset = offset;
+        return this;
+    }
+
     /** The last chunk of its reply. */
     public boolean isDone() {
         return (flags & NbdConstants.REPLY_FLAG_DONE) != 0;
@@ -39,7 +56,7 @@ public abstract class NbdChunk extends DefaultByteBufHolder {
         return (type & (1 << 15)) != 0;
     }
 
-    /** Length of the chunk payload on the wire (after the 20-byte header). */
+    /** Length of the chunk payload on the wire (after the 20- or 32-byte header). */
     public abstract int payloadLength();
 
     @Override

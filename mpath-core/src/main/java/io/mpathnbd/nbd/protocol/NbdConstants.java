@@ -42,6 +42,8 @@ public final class NbdConstants {
     public static final int REP_ERR_SHUTDOWN = REP_FLAG_ERROR | 7;
     public static final int REP_ERR_BLOCK_SIZE_REQD = REP_FLAG_ERROR | 8;
     public static final int REP_ERR_TOO_BIG = REP_FLAG_ERROR | 9;
+    /** Extended headers are needed first, or (for STRUCTURED_REPLY) they are negotiated and cannot be downgraded. */
+    public static final int REP_ERR_EXT_HEADER_REQD = REP_FLAG_ERROR | 10;
 
     // info types
     public static final int INFO_EXPORT = 0;
@@ -70,6 +72,10 @@ public final class NbdConstants {
     public static final int REQUEST_HEADER_LENGTH = 28;
     public static final int SIMPLE_REPLY_HEADER_LENGTH = 16;
     public static final int STRUCTURED_REPLY_HEADER_LENGTH = 20;
+    /** Extended headers (NBD_OPT_EXTENDED_HEADERS, the spec's extension-ext-header branch): 32-byte headers. */
+    public static final int EXTENDED_REQUEST_MAGIC = 0x21e41c71;
+    public static final int EXTENDED_REPLY_MAGIC = 0x6e8a278c;
+    public static final int EXTENDED_HEADER_LENGTH = 32;
 
     public static final int CMD_READ = 0;
     public static final int CMD_WRITE = 1;
@@ -86,6 +92,8 @@ public final class NbdConstants {
     public static final int CMD_FLAG_DF = 1 << 2;
     public static final int CMD_FLAG_REQ_ONE = 1 << 3;
     public static final int CMD_FLAG_FAST_ZERO = 1 << 4;
+    /** Extended headers only: the length field is a payload length (that many bytes follow), not an effect length. */
+    public static final int CMD_FLAG_PAYLOAD_LEN = 1 << 5;
 
     // structured reply chunks
     public static final int REPLY_FLAG_DONE = 1;
@@ -93,6 +101,8 @@ public final class NbdConstants {
     public static final int REPLY_TYPE_OFFSET_DATA = 1;
     public static final int REPLY_TYPE_OFFSET_HOLE = 2;
     public static final int REPLY_TYPE_BLOCK_STATUS = 5;
+    /** Extended headers only: u32 context id, u32 descriptor count, n x (u64 length, u32 padding, u32 flags). */
+    public static final int REPLY_TYPE_BLOCK_STATUS_EXT = 6;
     public static final int REPLY_TYPE_ERROR = (1 << 15) | 1;
     public static final int REPLY_TYPE_ERROR_OFFSET = (1 << 15) | 2;
 

@@ -6,6 +6,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -19,6 +20,12 @@ import java.util.List;
  * before it is buffered. Every violation throws {@link NbdProtocolException} and discards the rest of the stream: the
  * owner must drop the connection.
  *
+ * <p>Once extended headers are negotiated ({@code extended}) every reply is a 32-byte extended chunk header (u64
+ * length; the request offset it echoes is kept in {@link NbdChunk#requestOffset()}); a simple or structured reply is
+ * then a protocol error, and BLOCK_STATUS_EXT (64-bit extents) is accepted besides BLOCK_STATUS. The core asks for at
+ * most 2^31 - 1 bytes of status at a time, so a 64-bit extent is cut to 2^32 - 1 bytes and the extents after it,
+ * which lie beyond every request, are dropped; the backend then cuts the list at the request's end.
+ *
  * <p>READ and OFFSET_DATA data are gathered as they arrive by a {@link PayloadCollector}: retained slices of the
  * receive buffers, never a copy of a large payload, and the cumulation never has to hold (and re-copy) a whole reply.
  */
@@ -30,6 +37,8 @@ public final class NbdReplyDecoder extends ByteToMessageDecoder {
 
     private final ReadLengthLookup lookup;
     private final int maxPayload;
+    private final boolean extended;
+    private final int chunkHeaderLength;
     private final long maxChunkLength;
     private State state = State.MAGIC;
     private long cookie;
@@ -37,16 +46,25 @@ public final class NbdReplyDecoder extends ByteToMessageDecoder {
     private int chunkType;
     private int dataLength;
     private long dataOffset;
+    private long requestOffset;
     /** The header being received; holds at most a chunk header plus the OFFSET_DATA offset. Heap, not pooled. */
-    private final ByteBuf header = Unpooled.wrappedBuffer(new byte[32]).clear();
+    private final ByteBuf header = Unpooled.wrappedBuffer(new byte[NbdConstants.EXTENDED_HEADER_LENGTH + 8]).clear();
     private final PayloadCollector payload = new PayloadCollector();
 
+    /** Simple and structured replies: a server that did not agree to extended headers. */
     public NbdReplyDecoder(ReadLengthLookup lookup, int maxPayload) {
+        this(lookup, maxPayload, false);
+    }
+
+    public NbdReplyDecoder(ReadLengthLookup lookup, int maxPayload, boolean extended) {
         if (maxPayload < 0) {
             throw new IllegalArgumentException("maxPayload < 0: " + maxPayload);
         }
         this.lookup = lookup;
         this.maxPayload = maxPayload;
+        this.extended = extended;
+        this.chunkHeaderLength = extended ? NbdConstants.EXTENDED_HEADER_LENGTH
+                : NbdConstants.STRUCTURED_REPLY_HEADER_LENGTH;
         // a buffer cannot hold more than Integer.MAX_VALUE bytes, whatever the limit asked for
         this.maxChunkLength = Math.min((long) maxPayload + CHUNK_OVERHEAD, Integer.MAX_VALUE);
     }
@@ -60,18 +78,23 @@ public final class NbdReplyDecoder extends ByteToMessageDecoder {
                         return;
                     }
                     int magic = header.getInt(0);
-                    if (magic == NbdConstants.SIMPLE_REPLY_MAGIC) {
-                        if (!fill(in, NbdConstants.SIMPLE_REPLY_HEADER_LENGTH)) {
-                            return;
-                        }
-                        if (simpleHeader(in, out)) {
-                            return;
-                        }
-                    } else if (magic == NbdConstants.STRUCTURED_REPLY_MAGIC) {
+                    if (extended != (magic == NbdConstants.EXTENDED_REPLY_MAGIC)) {
+                        throw fail(in, extended
+                                ? "reply magic 0x" + Integer.toHexString(magic) + " after extended headers were negotiated"
+                                : "bad reply magic 0x" + Integer.toHexString(magic));
+                    }
+                    if (magic == NbdConstants.EXTENDED_REPLY_MAGIC || magic == NbdConstants.STRUCTURED_REPLY_MAGIC) {
                         if (!chunkHeader(in, out)) {
                             return;
                         }
                         if (state == State.MAGIC) {
+                            return;
+                        }
+                    } else if (magic == NbdConstants.SIMPLE_REPLY_MAGIC) {
+                        if (!fill(in, NbdConstants.SIMPLE_REPLY_HEADER_LENGTH)) {
+                            return;
+                        }
+                        if (simpleHeader(in, out)) {
                             return;
                         }
                     } else {
@@ -90,14 +113,15 @@ public final class NbdReplyDecoder extends ByteToMessageDecoder {
                         return;
                     }
                     state = State.MAGIC;
-                    out.add(new NbdOffsetDataChunk(chunkFlags, cookie, dataOffset, payload.finish(ctx.alloc())));
+                    out.add(new NbdOffsetDataChunk(chunkFlags, cookie, dataOffset, payload.finish(ctx.alloc()))
+                            .requestOffset(requestOffset));
                     return;
                 case CHUNK_PAYLOAD:
                     if (in.readableBytes() < dataLength) {
                         return;
                     }
                     state = State.MAGIC;
-                    out.add(chunk(in));
+                    out.add(chunk(in).requestOffset(requestOffset));
                     return;
                 case FAILED:
                 default:
@@ -157,23 +181,25 @@ public final class NbdReplyDecoder extends ByteToMessageDecoder {
      * against the limit. A chunk without payload is emitted at once.
      */
     private boolean chunkHeader(ByteBuf in, List<Object> out) {
-        if (!fill(in, NbdConstants.STRUCTURED_REPLY_HEADER_LENGTH)) {
+        if (!fill(in, chunkHeaderLength)) {
             return false;
         }
-        long length = header.getUnsignedInt(16);
-        if (length > maxChunkLength) {
-            throw fail(in, "reply chunk of " + length + " bytes exceeds the limit of " + maxChunkLength);
+        long length = extended ? header.getLong(24) : header.getUnsignedInt(16);
+        if (Long.compareUnsigned(length, maxChunkLength) > 0) {
+            throw fail(in, "reply chunk of " + Long.toUnsignedString(length) + " bytes exceeds the limit of "
+                    + maxChunkLength);
         }
         chunkFlags = header.getUnsignedShort(4);
         chunkType = header.getUnsignedShort(6);
         cookie = header.getLong(8);
+        requestOffset = extended ? header.getLong(16) : 0;
         dataLength = (int) length;
         checkLength(in, dataLength);
         if (chunkType == NbdConstants.REPLY_TYPE_OFFSET_DATA) {
-            if (!fill(in, NbdConstants.STRUCTURED_REPLY_HEADER_LENGTH + 8)) {
+            if (!fill(in, chunkHeaderLength + 8)) {
                 return false;
             }
-            dataOffset = header.getLong(NbdConstants.STRUCTURED_REPLY_HEADER_LENGTH);
+            dataOffset = header.getLong(chunkHeaderLength);
             header.clear();
             payload.start(dataLength - 8);
             state = State.OFFSET_DATA;
@@ -181,7 +207,7 @@ public final class NbdReplyDecoder extends ByteToMessageDecoder {
         }
         header.clear();
         if (dataLength == 0) {
-            out.add(chunk(in));
+            out.add(chunk(in).requestOffset(requestOffset));
             return true;
         }
         state = State.CHUNK_PAYLOAD;
@@ -214,6 +240,14 @@ public final class NbdReplyDecoder extends ByteToMessageDecoder {
                     throw fail(in, "BLOCK_STATUS chunk of " + len + " bytes, must be 4 + a positive multiple of 8");
                 }
                 return;
+            case NbdConstants.REPLY_TYPE_BLOCK_STATUS_EXT:
+                if (!extended) {
+                    throw fail(in, "BLOCK_STATUS_EXT chunk without extended headers");
+                }
+                if (len < 24 || (len - 8) % 16 != 0) {
+                    throw fail(in, "BLOCK_STATUS_EXT chunk of " + len + " bytes, must be 8 + a positive multiple of 16");
+                }
+                return;
             case NbdConstants.REPLY_TYPE_ERROR_OFFSET:
                 if (len < 14) {
                     throw fail(in, "ERROR_OFFSET chunk of " + len + " bytes, at least 14 are needed");
@@ -242,6 +276,8 @@ public final class NbdReplyDecoder extends ByteToMessageDecoder {
                 return new NbdOffsetHoleChunk(chunkFlags, cookie, holeOffset, holeSize);
             case NbdConstants.REPLY_TYPE_BLOCK_STATUS:
                 return blockStatus(in, len);
+            case NbdConstants.REPLY_TYPE_BLOCK_STATUS_EXT:
+                return blockStatusExt(in, len);
             case NbdConstants.REPLY_TYPE_ERROR:
             case NbdConstants.REPLY_TYPE_ERROR_OFFSET:
                 return error(in, len);
@@ -266,6 +302,38 @@ public final class NbdReplyDecoder extends ByteToMessageDecoder {
             }
         }
         return new NbdBlockStatusChunk(chunkFlags, cookie, contextId, new Extents(lengths, flags));
+    }
+
+    private NbdChunk blockStatusExt(ByteBuf in, int len) {
+        int contextId = in.readInt();
+        int declared = in.readInt();
+        int count = (len - 8) / 16;
+        if (declared != 0 && declared != count) {
+            throw fail(in, "BLOCK_STATUS_EXT declares " + Integer.toUnsignedString(declared) + " descriptors but carries "
+                    + count);
+        }
+        int[] lengths = new int[count];
+        int[] flags = new int[count];
+        int kept = 0;
+        boolean cut = false;
+        for (int i = 0; i < count; i++) {
+            long length = in.readLong();
+            in.skipBytes(4); // padding
+            int f = in.readInt();
+            if (length == 0) {
+                throw fail(in, "BLOCK_STATUS_EXT extent " + i + " has length 0");
+            }
+            if (cut) {
+                continue; // beyond an extent of 4 GiB or more: past any request the core makes
+            }
+            cut = Long.compareUnsigned(length, 0xffffffffL) > 0;
+            lengths[kept] = cut ? -1 : (int) length;
+            flags[kept] = f;
+            kept++;
+        }
+        Extents extents = kept == count ? new Extents(lengths, flags)
+                : new Extents(Arrays.copyOf(lengths, kept), Arrays.copyOf(flags, kept));
+        return new NbdBlockStatusChunk(chunkFlags, cookie, contextId, extents, true);
     }
 
     private NbdChunk error(ByteBuf in, int len) {

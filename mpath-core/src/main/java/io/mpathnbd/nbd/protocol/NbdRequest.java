@@ -5,22 +5,22 @@ import io.netty.buffer.DefaultByteBufHolder;
 import io.netty.buffer.Unpooled;
 
 /**
- * A transmission-phase request (client to server). Holds the WRITE payload (a slice of the receive buffer, not a
- * copy); every other command holds an empty buffer. Release it when done, as any ByteBufHolder.
+ * A transmission-phase request (client to server), from a compact or an extended header. Holds the WRITE payload (a
+ * slice of the receive buffer, not a copy); every other command holds an empty buffer. Release it when done, as any ByteBufHolder.
  */
 public final class NbdRequest extends DefaultByteBufHolder {
     private final int flags;
     private final int type;
     private final long cookie;
     private final long offset;
-    private final int length;
+    private final long length;
     private final boolean oversized;
 
-    public NbdRequest(int flags, int type, long cookie, long offset, int length, ByteBuf payload) {
+    public NbdRequest(int flags, int type, long cookie, long offset, long length, ByteBuf payload) {
         this(flags, type, cookie, offset, length, payload, false);
     }
 
-    private NbdRequest(int flags, int type, long cookie, long offset, int length, ByteBuf payload,
+    private NbdRequest(int flags, int type, long cookie, long offset, long length, ByteBuf payload,
             boolean oversized) {
         super(payload == null ? Unpooled.EMPTY_BUFFER : payload);
         this.flags = flags;
@@ -35,7 +35,7 @@ public final class NbdRequest extends DefaultByteBufHolder {
      * The marker for a request whose payload exceeded the decoder's limit: the payload was skipped unread, the header
      * fields are as received (length is the declared length) and the payload is empty. The handler answers an error.
      */
-    public static NbdRequest oversized(int flags, int type, long cookie, long offset, int length) {
+    public static NbdRequest oversized(int flags, int type, long cookie, long offset, long length) {
         return new NbdRequest(flags, type, cookie, offset, length, null, true);
     }
 
@@ -44,7 +44,7 @@ public final class NbdRequest extends DefaultByteBufHolder {
         return oversized;
     }
 
-    public NbdRequest(int flags, int type, long cookie, long offset, int length) {
+    public NbdRequest(int flags, int type, long cookie, long offset, long length) {
         this(flags, type, cookie, offset, length, null);
     }
 
@@ -67,8 +67,12 @@ public final class NbdRequest extends DefaultByteBufHolder {
         return offset;
     }
 
-    /** Length field (u32 on the wire; use {@link Integer#toUnsignedLong} when comparing). */
-    public int length() {
+    /**
+     * Length field, unsigned: u32 in a compact header, u64 in an extended one (compare with
+     * {@link Long#compareUnsigned}). With extended headers it is the payload length when
+     * {@link NbdConstants#CMD_FLAG_PAYLOAD_LEN} is set, else the effect length.
+     */
+    public long length() {
         return length;
     }
 
@@ -109,6 +113,6 @@ public final class NbdRequest extends DefaultByteBufHolder {
     public String toString() {
         return "NbdRequest[" + NbdConstants.commandName(type) + " flags=" + flags + " cookie="
                 + Long.toUnsignedString(cookie) + " offset=" + Long.toUnsignedString(offset) + " length="
-                + Integer.toUnsignedString(length) + (oversized ? " oversized" : "") + "]";
+                + Long.toUnsignedString(length) + (oversized ? " oversized" : "") + "]";
     }
 }

@@ -24,7 +24,11 @@ final class FakeNbdServer implements AutoCloseable {
     }
 
     /** The handshake variants the fake can play. */
-    enum Handshake { NORMAL, NO_GO, NOT_FIXED_NEWSTYLE }
+    enum Handshake {
+        NORMAL, NO_GO, NOT_FIXED_NEWSTYLE,
+        /** Acknowledges EXTENDED_HEADERS, then calls GO unsupported: what the spec forbids such a server to do. */
+        EXTENDED_THEN_NO_GO
+    }
 
     private final ServerSocket listener;
     private final Handshake handshake;
@@ -84,6 +88,10 @@ final class FakeNbdServer implements AutoCloseable {
                 case NbdConstants.OPT_STRUCTURED_REPLY:
                     optionReply(w, option, NbdConstants.REP_ACK, new byte[0]);
                     break;
+                case NbdConstants.OPT_EXTENDED_HEADERS:
+                    optionReply(w, option, handshake == Handshake.EXTENDED_THEN_NO_GO ? NbdConstants.REP_ACK
+                            : NbdConstants.REP_ERR_UNSUP, new byte[0]);
+                    break;
                 case NbdConstants.OPT_SET_META_CONTEXT: {
                     byte[] name = NbdConstants.META_BASE_ALLOCATION.getBytes(StandardCharsets.UTF_8);
                     byte[] reply = new byte[4 + name.length];
@@ -94,7 +102,7 @@ final class FakeNbdServer implements AutoCloseable {
                     break;
                 }
                 case NbdConstants.OPT_GO:
-                    if (handshake == Handshake.NO_GO) {
+                    if (handshake == Handshake.NO_GO || handshake == Handshake.EXTENDED_THEN_NO_GO) {
                         optionReply(w, option, NbdConstants.REP_ERR_UNSUP, new byte[0]);
                         break;
                     }

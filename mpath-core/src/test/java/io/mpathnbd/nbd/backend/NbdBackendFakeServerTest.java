@@ -17,6 +17,7 @@ import io.mpathnbd.core.request.BlockOp;
 import io.mpathnbd.core.request.Errno;
 import io.mpathnbd.core.support.BackendCalls.Recorder;
 import io.mpathnbd.testing.peers.Images;
+import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -35,6 +36,16 @@ class NbdBackendFakeServerTest {
     @AfterEach
     void tearDown() {
         harness.close();
+    }
+
+    @Test
+    void aServerThatAcksExtendedHeadersThenRefusesGoIsNotAskedForExportName() throws Exception {
+        try (FakeNbdServer fake = new FakeNbdServer(FakeNbdServer.Handshake.EXTENDED_THEN_NO_GO, SIZE, w -> {
+            throw new IOException("the client must not reach transmission");
+        })) {
+            BackendException e = harness.connectFails(fake.uri(), DriverOptions.defaults());
+            assertTrue(e.getMessage().contains("EXPORT_NAME may not follow extended headers"), e.getMessage());
+        }
     }
 
     @Test

@@ -210,7 +210,7 @@ class LibnbdInteropTest {
         }
 
         private void request(ChannelHandlerContext ctx, NbdRequest r) {
-            long end = r.offset() + Integer.toUnsignedLong(r.length());
+            long end = r.offset() + r.length();
             switch (r.type()) {
                 case NbdConstants.CMD_READ:
                     byte[] copy = java.util.Arrays.copyOfRange(disk, (int) r.offset(), (int) end);
@@ -218,14 +218,14 @@ class LibnbdInteropTest {
                         ctx.writeAndFlush(new NbdSimpleReply(0, r.cookie(), Unpooled.wrappedBuffer(copy)));
                     } else if (allZero(copy)) {
                         ctx.writeAndFlush(new NbdOffsetHoleChunk(NbdConstants.REPLY_FLAG_DONE, r.cookie(), r.offset(),
-                                r.length()));
+                                (int) r.length()));
                     } else {
                         ctx.writeAndFlush(new NbdOffsetDataChunk(NbdConstants.REPLY_FLAG_DONE, r.cookie(), r.offset(),
                                 Unpooled.wrappedBuffer(copy)));
                     }
                     return;
                 case NbdConstants.CMD_WRITE:
-                    r.payload().getBytes(r.payload().readerIndex(), disk, (int) r.offset(), r.length());
+                    r.payload().getBytes(r.payload().readerIndex(), disk, (int) r.offset(), (int) r.length());
                     ctx.writeAndFlush(new NbdSimpleReply(0, r.cookie()));
                     return;
                 case NbdConstants.CMD_FLUSH:

@@ -42,6 +42,7 @@ public final class QemuNbd extends NbdPeer {
         private Path dir;
         private int port;
         private int shared = 16;
+        private String program = "qemu-nbd";
         private final List<String> options = new ArrayList<>();
 
         private Builder() {
@@ -91,6 +92,12 @@ public final class QemuNbd extends NbdPeer {
                     + ",endpoint=server,verify-peer=" + (verifyPeer ? "on" : "off"), "--tls-creds", "tls0");
         }
 
+        /** Another qemu-nbd than the one on PATH, e.g. qemu 10's ({@link NewerPeers#qemu10}). */
+        public Builder program(String path) {
+            this.program = path;
+            return this;
+        }
+
         /** Extra qemu-nbd options, e.g. "--cache=none", "--discard=unmap". */
         public Builder option(String... args) {
             options.addAll(List.of(args));
@@ -105,7 +112,7 @@ public final class QemuNbd extends NbdPeer {
             Path workDir = PeerDirs.ensure(dir != null ? dir : image.getParent());
             Path log = workDir.resolve("qemu-nbd-" + System.nanoTime() + ".log");
             Launched launched = NbdPeer.launch(port, p -> {
-                List<String> cmd = new ArrayList<>(List.of("qemu-nbd", "-t", "-f", "raw", "-x", exportName,
+                List<String> cmd = new ArrayList<>(List.of(program, "-t", "-f", "raw", "-x", exportName,
                         "-p", Integer.toString(p), "-b", HOST, "-e", Integer.toString(shared)));
                 cmd.addAll(options);
                 cmd.add(image.toString());

@@ -133,6 +133,18 @@ final class ClientConnection {
         first.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     }
 
+    /**
+     * Counts and logs a protocol violation whose connection the caller ends itself (a clean disconnect after the
+     * requests in flight); {@code reason} is the short tag for metrics.
+     */
+    void protocolViolation(String reason, String detail) {
+        if (!closeReported) {
+            closeReported = true;
+            LOG.info("{}: disconnecting: {}", remote, detail);
+            observer.protocolError(reason);
+        }
+    }
+
     /** Closes for a protocol violation or an exceeded limit; {@code reason} is the short tag for metrics. */
     void protocolError(String reason, String detail) {
         if (!closeReported) {

@@ -9,10 +9,12 @@ import io.mpathnbd.core.export.Export;
  * @param name the export's canonical name, for logs
  * @param size export size in bytes as advertised
  * @param transmissionFlags the flags advertised to the client (NBD_FLAG_*)
- * @param structuredReplies whether NBD_OPT_STRUCTURED_REPLY was negotiated
+ * @param structuredReplies whether replies are structured: NBD_OPT_STRUCTURED_REPLY or NBD_OPT_EXTENDED_HEADERS
  * @param metaContextId the id given to {@code base:allocation} by SET_META_CONTEXT for this export, 0 if none
  * @param allocationFromExport whether the export reports allocation itself; if not, BLOCK_STATUS answers "all data"
  * @param blockSizes the constraints advertised and enforced
+ * @param extendedHeaders whether NBD_OPT_EXTENDED_HEADERS was negotiated: 32-byte headers both ways, 64-bit lengths,
+ *     PAYLOAD_LEN on writes, no simple replies
  */
 record ExportSession(
         Export export,
@@ -22,7 +24,8 @@ record ExportSession(
         boolean structuredReplies,
         int metaContextId,
         boolean allocationFromExport,
-        BlockSizes blockSizes) {
+        BlockSizes blockSizes,
+        boolean extendedHeaders) {
 
     boolean hasMetaContext() {
         return metaContextId != 0;

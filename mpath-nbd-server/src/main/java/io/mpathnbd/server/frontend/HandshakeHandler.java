@@ -8,6 +8,7 @@ import static io.mpathnbd.nbd.protocol.NbdConstants.INFO_DESCRIPTION;
 import static io.mpathnbd.nbd.protocol.NbdConstants.INFO_NAME;
 import static io.mpathnbd.nbd.protocol.NbdConstants.OPT_ABORT;
 import static io.mpathnbd.nbd.protocol.NbdConstants.OPT_EXPORT_NAME;
+import static io.mpathnbd.nbd.protocol.NbdConstants.OPT_EXTENDED_HEADERS;
 import static io.mpathnbd.nbd.protocol.NbdConstants.OPT_GO;
 import static io.mpathnbd.nbd.protocol.NbdConstants.OPT_INFO;
 import static io.mpathnbd.nbd.protocol.NbdConstants.OPT_LIST;
@@ -16,6 +17,7 @@ import static io.mpathnbd.nbd.protocol.NbdConstants.OPT_SET_META_CONTEXT;
 import static io.mpathnbd.nbd.protocol.NbdConstants.OPT_STARTTLS;
 import static io.mpathnbd.nbd.protocol.NbdConstants.OPT_STRUCTURED_REPLY;
 import static io.mpathnbd.nbd.protocol.NbdConstants.REP_ACK;
+import static io.mpathnbd.nbd.protocol.NbdConstants.REP_ERR_EXT_HEADER_REQD;
 import static io.mpathnbd.nbd.protocol.NbdConstants.REP_ERR_INVALID;
 import static io.mpathnbd.nbd.protocol.NbdConstants.REP_ERR_POLICY;
 import static io.mpathnbd.nbd.protocol.NbdConstants.REP_ERR_SHUTDOWN;
@@ -70,6 +72,10 @@ import org.slf4j.LoggerFactory;
  * ready, with this connection's reading paused and nothing else delayed, and only then is the client refused. The
  * handshake timeout does not run meanwhile. Options the client sent behind the waiting one are kept and answered in
  * order afterwards.
+ *
+ * <p>EXTENDED_HEADERS (the spec's extension-ext-header branch) implies structured replies; after it the client may
+ * not use EXPORT_NAME (one that does is disconnected, since EXPORT_NAME cannot be answered with an error) nor
+ * downgrade with STRUCTURED_REPLY (ERR_EXT_HEADER_REQD). STARTTLS forgets it like every other negotiated state.
  */
 final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(HandshakeHandler.class);
@@ -88,6 +94,7 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     private ScheduledFuture<?> timeout;
     private boolean noZeroes;
     private boolean structuredReplies;
+    private boolean extendedHeaders;
     private Export metaContextExport;
     private int metaContextId;
     private int nextMetaContextId = 1;
@@ -290,6 +297,7 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
         tlsStarting = false;
         tlsEstablished = true;
         structuredReplies = false;
+        extendedHeaders = false;
         clearMetaContext();
         TlsUpgrade.verifiedSubject(ctx).ifPresent(subject -> client = client.withSubject(subject));
         conn.observer().tlsHandshake(true);
@@ -388,6 +396,9 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
             case OPT_STRUCTURED_REPLY:
                 structuredReply(ctx, o.data());
                 break;
+            case OPT_EXTENDED_HEADERS:
+                extendedHeaders(ctx, o.data());
+                break;
             case OPT_LIST_META_CONTEXT:
                 listMetaContext(ctx, o.data());
                 break;
@@ -423,6 +434,12 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
 
     private void exportName(ChannelHandlerContext ctx, ByteBuf data) {
         finished = true;
+        if (extendedHeaders) {
+            // the spec: a client that negotiated extended headers MUST NOT use EXPORT_NAME, which has no error reply
+            conn.protocolError("export-name-after-extended-headers",
+                    "EXPORT_NAME after EXTENDED_HEADERS; such a client must use GO");
+            return;
+        }
         String name;
         try {
             name = NbdOptionPayloads.parseExportName(data);
@@ -547,11 +564,25 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     private void structuredReply(ChannelHandlerContext ctx, ByteBuf data) {
         if (data.isReadable()) {
             error(ctx, OPT_STRUCTURED_REPLY, REP_ERR_INVALID, "STRUCTURED_REPLY takes no data");
+        } else if (extendedHeaders) {
+            error(ctx, OPT_STRUCTURED_REPLY, REP_ERR_EXT_HEADER_REQD,
+                    "extended headers are negotiated and take precedence over structured replies");
         } else if (structuredReplies) {
             error(ctx, OPT_STRUCTURED_REPLY, REP_ERR_INVALID, "structured replies are already negotiated");
         } else {
             structuredReplies = true;
             ack(ctx, OPT_STRUCTURED_REPLY);
+        }
+    }
+
+    private void extendedHeaders(ChannelHandlerContext ctx, ByteBuf data) {
+        if (data.isReadable()) {
+            error(ctx, OPT_EXTENDED_HEADERS, REP_ERR_INVALID, "EXTENDED_HEADERS takes no data");
+        } else if (extendedHeaders) {
+            error(ctx, OPT_EXTENDED_HEADERS, REP_ERR_INVALID, "extended headers are already negotiated");
+        } else {
+            extendedHeaders = true;
+            ack(ctx, OPT_EXTENDED_HEADERS);
         }
     }
 
@@ -584,8 +615,9 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     private void setMetaContext(ChannelHandlerContext ctx, ByteBuf data) {
         // the spec: the previous selection is replaced even if this request fails
         clearMetaContext();
-        if (!structuredReplies) {
-            error(ctx, OPT_SET_META_CONTEXT, REP_ERR_INVALID, "SET_META_CONTEXT needs structured replies first");
+        if (!structuredReplies && !extendedHeaders) {
+            error(ctx, OPT_SET_META_CONTEXT, REP_ERR_INVALID,
+                    "SET_META_CONTEXT needs structured replies or extended headers first");
             return;
         }
         MetaContextRequest request;
@@ -622,14 +654,15 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     /** Fixes what this connection gets from {@code export}; GO after INFO with nothing between gives the same. */
     private ExportSession session(Export export) {
         int capabilities = export.capabilities();
-        int flags = TransmissionFlags.advertised(capabilities, structuredReplies, access.readOnly(export, client));
+        boolean structured = structuredReplies || extendedHeaders;
+        int flags = TransmissionFlags.advertised(capabilities, structured, access.readOnly(export, client));
         BlockSizes sizes = BlockSizes.of(export.minBlockSize(), export.preferredBlockSize(), export.maxPayload(),
                 limits.maxPayload());
         // block status needs SET_META_CONTEXT for this same export (names resolve to exports, so "" and the
         // default's own name count as the same)
-        int contextId = structuredReplies && metaContextExport == export ? metaContextId : 0;
-        return new ExportSession(export, export.name(), export.size(), flags, structuredReplies, contextId,
-                Capability.has(capabilities, Capability.BLOCK_STATUS), sizes);
+        int contextId = structured && metaContextExport == export ? metaContextId : 0;
+        return new ExportSession(export, export.name(), export.size(), flags, structured, contextId,
+                Capability.has(capabilities, Capability.BLOCK_STATUS), sizes, extendedHeaders);
     }
 
     /**
@@ -647,14 +680,15 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
         }
         ChannelPipeline p = ctx.pipeline();
         TransmissionHandler transmission = new TransmissionHandler(conn, session, limits.idleTimeout());
-        NbdRequestDecoder decoder = new NbdRequestDecoder(session.blockSizes().maximum());
+        NbdRequestDecoder decoder = new NbdRequestDecoder(session.blockSizes().maximum(), session.extendedHeaders());
         p.addAfter(NbdFrontend.HANDSHAKE_DECODER, NbdFrontend.REQUEST_DECODER, decoder);
         long payloadNanos = limits.payloadTimeout().toNanos();
         if (payloadNanos > 0) {
             p.addBefore(NbdFrontend.REQUEST_DECODER, NbdFrontend.PAYLOAD_DEADLINE,
                     new PayloadDeadline(conn, decoder, payloadNanos));
         }
-        p.replace(NbdFrontend.HANDSHAKE_ENCODER, NbdFrontend.REPLY_ENCODER, new NbdReplyEncoder());
+        p.replace(NbdFrontend.HANDSHAKE_ENCODER, NbdFrontend.REPLY_ENCODER,
+                new NbdReplyEncoder(session.extendedHeaders()));
         p.replace(this, NbdFrontend.TRANSMISSION, transmission);
         long idleNanos = limits.idleTimeout().toNanos();
         if (idleNanos > 0) {
@@ -662,9 +696,10 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
                     new IdleStateHandler(0, 0, idleNanos, TimeUnit.NANOSECONDS));
         }
         conn.attached(session.name(), transmission);
-        LOG.info("{}: attached to export '{}' via {} (structured replies: {}, block status: {}, flags: {}, size {},"
-                + " block sizes {}/{}/{})", conn.remote(), session.name(), how,
-                session.structuredReplies() ? "yes" : "no", session.hasMetaContext() ? "yes" : "no",
+        LOG.info("{}: attached to export '{}' via {} (structured replies: {}, extended headers: {}, block status: {},"
+                + " flags: {}, size {}, block sizes {}/{}/{})", conn.remote(), session.name(), how,
+                session.structuredReplies() ? "yes" : "no", session.extendedHeaders() ? "yes" : "no",
+                session.hasMetaContext() ? "yes" : "no",
                 TransmissionFlags.describe(session.transmissionFlags()), session.size(),
                 session.blockSizes().minimum(), session.blockSizes().preferred(), session.blockSizes().maximum());
         p.remove(NbdFrontend.HANDSHAKE_DECODER);

@@ -17,6 +17,7 @@ enum Rejection {
     NO_SPACE(Errno.ENOSPC, "write extends past the end of the export"),
     READ_ONLY(Errno.EPERM, "export is read-only"),
     EMPTY_BLOCK_STATUS(Errno.EINVAL, "block status of zero length"),
+    UNEXPECTED_PAYLOAD(Errno.EINVAL, "payload (NBD_CMD_FLAG_PAYLOAD_LEN) on a command that takes none"),
     SHUTTING_DOWN(Errno.ESHUTDOWN, "server is shutting down");
 
     private final int errno;

@@ -22,7 +22,9 @@ import org.slf4j.LoggerFactory;
  * Turns outcomes into NBD replies for one connection: the {@link ReplySink} the core answers through, plus the
  * answers the front end gives itself. Simple replies unless structured replies were negotiated; then READ data goes
  * out as one OFFSET_DATA chunk (the buffer is passed on, not copied), errors as an ERROR chunk with a message, block
- * status as one BLOCK_STATUS chunk, and other successes as simple replies (which the spec allows).
+ * status as one BLOCK_STATUS chunk, and other successes as simple replies (which the spec allows). With extended
+ * headers every reply is a chunk that echoes the request's offset: other successes are a NONE chunk, and block status
+ * is one BLOCK_STATUS_EXT chunk (64-bit extent lengths; the spec lets the server pick either type).
  *
  * <p>The core may answer on any thread: replies are moved to the channel's event loop (where the connection's state
  * lives), directly when already there. Each reply is written with writeAndFlush; the pipeline's
@@ -37,13 +39,15 @@ final class ReplyWriter implements ReplySink {
     private final EventExecutor loop;
     private final ExportSession session;
     private final boolean structured;
+    private final boolean extended;
     private final TransmissionHandler owner;
 
     ReplyWriter(ChannelHandlerContext ctx, ExportSession session, TransmissionHandler owner) {
         this.ctx = ctx;
         this.loop = ctx.executor();
         this.session = session;
-        this.structured = session.structuredReplies();
+        this.structured = session.structuredReplies() || session.extendedHeaders();
+        this.extended = session.extendedHeaders();
         this.owner = owner;
     }
 
@@ -75,19 +79,20 @@ final class ReplyWriter implements ReplySink {
     }
 
     /** A refusal by the front end itself (event loop). */
-    void rejected(long cookie, Rejection why) {
-        write(error(cookie, why.errno(), why.message()));
+    void rejected(long cookie, long offset, Rejection why) {
+        write(error(cookie, offset, why.errno(), why.message()));
     }
 
     /** A zero-length request: nothing to do, success (event loop). A structured READ reply cannot be a simple one. */
-    void emptySuccess(int type, long cookie) {
-        write(structured && type == NbdConstants.CMD_READ ? new NbdNoneChunk(cookie) : new NbdSimpleReply(0, cookie));
+    void emptySuccess(int type, long cookie, long offset) {
+        write(extended || structured && type == NbdConstants.CMD_READ ? new NbdNoneChunk(cookie).requestOffset(offset)
+                : new NbdSimpleReply(0, cookie));
     }
 
     /** BLOCK_STATUS for an export without allocation information: all data, which is always a safe answer. */
-    void allData(long cookie, int length) {
+    void allData(long cookie, long offset, int length) {
         write(new NbdBlockStatusChunk(NbdConstants.REPLY_FLAG_DONE, cookie, session.metaContextId(),
-                Extents.allData(length)));
+                Extents.allData(length), extended).requestOffset(offset));
     }
 
     private void onSucceeded(BlockRequest request, ByteBuf data, Extents extents) {
@@ -105,7 +110,7 @@ final class ReplyWriter implements ReplySink {
     private void onFailed(BlockRequest request, int errno, String message) {
         try {
             if (ctx.channel().isActive()) {
-                write(error(request.cookie(), errno, message));
+                write(error(request.cookie(), request.offset(), errno, message));
             }
         } finally {
             owner.completed(request);
@@ -121,33 +126,36 @@ final class ReplyWriter implements ReplySink {
                     LOG.warn("export '{}' answered {} with {} bytes", session.name(), request,
                             data == null ? "no" : data.readableBytes());
                     release(data);
-                    return error(cookie, Errno.EIO, "internal error: wrong read length");
+                    return error(cookie, request.offset(), Errno.EIO, "internal error: wrong read length");
                 }
                 return structured
                         ? new NbdOffsetDataChunk(NbdConstants.REPLY_FLAG_DONE, cookie, request.offset(), data)
+                                .requestOffset(request.offset())
                         : new NbdSimpleReply(0, cookie, data);
             case BLOCK_STATUS:
                 release(data);
                 if (extents == null) {
                     LOG.warn("export '{}' answered {} without extents", session.name(), request);
-                    return error(cookie, Errno.EIO, "internal error: no extents");
+                    return error(cookie, request.offset(), Errno.EIO, "internal error: no extents");
                 }
                 return new NbdBlockStatusChunk(NbdConstants.REPLY_FLAG_DONE, cookie, session.metaContextId(),
-                        fit(extents, request.length(), request.hasFlag(BlockFlags.REQ_ONE)));
+                        fit(extents, request.length(), request.hasFlag(BlockFlags.REQ_ONE)), extended)
+                        .requestOffset(request.offset());
             default:
                 release(data);
-                return new NbdSimpleReply(0, cookie);
+                return extended ? new NbdNoneChunk(cookie).requestOffset(request.offset())
+                        : new NbdSimpleReply(0, cookie);
         }
     }
 
-    private Object error(long cookie, int errno, String message) {
+    private Object error(long cookie, long offset, int errno, String message) {
         int code = wireErrno(errno);
         if (!structured) {
             return new NbdSimpleReply(code, cookie);
         }
         String text = message == null ? Errno.name(code)
                 : message.length() > MAX_MESSAGE_CHARS ? message.substring(0, MAX_MESSAGE_CHARS) : message;
-        return new NbdErrorChunk(NbdConstants.REPLY_FLAG_DONE, cookie, code, text);
+        return new NbdErrorChunk(NbdConstants.REPLY_FLAG_DONE, cookie, code, text).requestOffset(offset);
     }
 
     private void write(Object reply) {

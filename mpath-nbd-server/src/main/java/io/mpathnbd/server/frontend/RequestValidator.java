@@ -6,6 +6,7 @@ import static io.mpathnbd.nbd.protocol.NbdConstants.CMD_FLAG_DF;
 import static io.mpathnbd.nbd.protocol.NbdConstants.CMD_FLAG_FAST_ZERO;
 import static io.mpathnbd.nbd.protocol.NbdConstants.CMD_FLAG_FUA;
 import static io.mpathnbd.nbd.protocol.NbdConstants.CMD_FLAG_NO_HOLE;
+import static io.mpathnbd.nbd.protocol.NbdConstants.CMD_FLAG_PAYLOAD_LEN;
 import static io.mpathnbd.nbd.protocol.NbdConstants.CMD_FLAG_REQ_ONE;
 import static io.mpathnbd.nbd.protocol.NbdConstants.CMD_FLUSH;
 import static io.mpathnbd.nbd.protocol.NbdConstants.CMD_READ;
@@ -30,6 +31,12 @@ import static io.mpathnbd.nbd.protocol.NbdConstants.TFLAG_SEND_WRITE_ZEROES;
  * CACHE, while TRIM, WRITE_ZEROES and BLOCK_STATUS may be larger (like qemu-nbd and nbdkit, so that nbdcopy and
  * mkfs, which zero or discard large ranges, keep working); zero-length requests other than BLOCK_STATUS are valid
  * no-ops; TRIM and WRITE_ZEROES on a read-only export, which does not advertise them, get EPERM like WRITE.
+ *
+ * <p>With extended headers lengths are unsigned 64-bit (a {@code long} below zero is 2^63 or more), and only a WRITE
+ * may carry PAYLOAD_LEN (no extension payload form is implemented); the decoder has already consumed the payload of
+ * any other command that sets it, so that is answered with EINVAL and the connection goes on, as the spec asks. A
+ * WRITE without the flag is served: its length is the payload length either way (qemu 10 sends it so). Their
+ * WRITE_ZEROES may be longer than 2^31 - 1 bytes: the transmission handler does it in pieces.
  */
 final class RequestValidator {
     /** Largest WRITE_ZEROES the core can carry (its length is a Java int). */
@@ -39,9 +46,15 @@ final class RequestValidator {
     }
 
     /** Null when the request may go to the export, else why not. */
-    static Rejection check(int type, int flags, long offset, int length, boolean oversized, ExportSession s) {
+    static Rejection check(int type, int flags, long offset, long length, boolean oversized, ExportSession s) {
         if (type < CMD_READ || type > CMD_BLOCK_STATUS) {
             return Rejection.UNKNOWN_COMMAND;
+        }
+        if (s.extendedHeaders() && (flags & CMD_FLAG_PAYLOAD_LEN) != 0) {
+            if (type != CMD_WRITE) {
+                return Rejection.UNEXPECTED_PAYLOAD;
+            }
+            flags &= ~CMD_FLAG_PAYLOAD_LEN;
         }
         if ((flags & ~allowedFlags(type, s.transmissionFlags())) != 0) {
             return Rejection.BAD_FLAGS;
@@ -54,8 +67,8 @@ final class RequestValidator {
             // offset and length are reserved for FLUSH: nothing more to check
             return null;
         }
-        long len = Integer.toUnsignedLong(length);
-        if (tooLarge(type, len, oversized, s.blockSizes())) {
+        long len = length;
+        if (tooLarge(type, len, oversized, s.blockSizes(), s.extendedHeaders())) {
             return Rejection.TOO_LARGE;
         }
         if (!s.blockSizes().aligned(offset, len)) {
@@ -116,7 +129,10 @@ final class RequestValidator {
         }
     }
 
-    private static boolean tooLarge(int type, long len, boolean oversized, BlockSizes sizes) {
+    private static boolean tooLarge(int type, long len, boolean oversized, BlockSizes sizes, boolean extended) {
+        if (len < 0) {
+            return type != CMD_TRIM && type != CMD_BLOCK_STATUS;
+        }
         switch (type) {
             case CMD_WRITE:
                 return oversized || len > sizes.maximum();
@@ -124,14 +140,18 @@ final class RequestValidator {
             case CMD_CACHE:
                 return len > sizes.maximum();
             case CMD_WRITE_ZEROES:
-                return len > MAX_ZERO_LENGTH;
+                // an extended client's longer zero request is done in pieces; a compact one's is refused as before
+                return !extended && len > MAX_ZERO_LENGTH;
             default:
                 return false;
         }
     }
 
-    /** offset + len > size, without overflow; offsets of 2^63 and above (negative as long) are always past the end. */
+    /**
+     * offset + len > size, without overflow; offsets and lengths of 2^63 and above (negative as long) are always past
+     * the end.
+     */
     static boolean pastEnd(long offset, long len, long size) {
-        return offset < 0 || offset > size || len > size - offset;
+        return offset < 0 || len < 0 || offset > size || len > size - offset;
     }
 }

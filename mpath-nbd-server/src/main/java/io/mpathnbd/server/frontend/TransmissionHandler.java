@@ -6,16 +6,19 @@ import static io.mpathnbd.nbd.protocol.NbdConstants.CMD_FLUSH;
 import static io.mpathnbd.nbd.protocol.NbdConstants.CMD_READ;
 import static io.mpathnbd.nbd.protocol.NbdConstants.CMD_TRIM;
 import static io.mpathnbd.nbd.protocol.NbdConstants.CMD_WRITE;
+import static io.mpathnbd.nbd.protocol.NbdConstants.CMD_WRITE_ZEROES;
 
 import io.mpathnbd.core.request.BlockFlags;
 import io.mpathnbd.core.request.BlockOp;
 import io.mpathnbd.core.request.BlockRequest;
 import io.mpathnbd.core.request.Errno;
 import io.mpathnbd.nbd.protocol.NbdConstants;
+import io.mpathnbd.nbd.protocol.NbdProtocolException;
 import io.mpathnbd.nbd.protocol.NbdRequest;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.time.Duration;
@@ -45,7 +48,10 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     private final ExportSession session;
     private final Duration idleTimeout;
     private final long inFlightByteBudget;
-    /** TRIM and BLOCK_STATUS lengths beyond what the core carries are cut to this (both are hints). */
+    /**
+     * TRIM and BLOCK_STATUS lengths beyond what the core carries are cut to this (both are hints); with extended
+     * headers, WRITE_ZEROES and TRIM beyond it are sent in pieces of this size ({@link LongRangeRequest}).
+     */
     private final int longestHint;
     private final ArrayDeque<NbdRequest> waiting = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
@@ -129,8 +135,20 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         dropWaiting();
     }
 
+    /**
+     * A request the decoder could not take (bad magic, the other header style, an extended payload over the limit):
+     * the stream cannot be followed further, and the spec lets the server disconnect. The disconnect is clean: nothing
+     * more is read, requests already accepted are answered, then the connection closes (with TLS, after close_notify).
+     */
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        Throwable violation = cause instanceof DecoderException && cause.getCause() instanceof NbdProtocolException
+                ? cause.getCause() : cause;
+        if (violation instanceof NbdProtocolException) {
+            conn.protocolViolation("malformed-input", "malformed request: " + violation.getMessage());
+            disconnect();
+            return;
+        }
         conn.failed(cause);
     }
 
@@ -171,15 +189,26 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         if (request.length() == 0 && type != CMD_FLUSH) {
             // the spec leaves zero-length requests open; they change and read nothing, so they succeed at once
             request.release();
-            replies.emptySuccess(type, cookie);
+            replies.emptySuccess(type, cookie, request.offset());
+            return;
+        }
+        int flags = request.flags() & forwardedFlags(type);
+        long offset = type == CMD_FLUSH ? 0 : request.offset();
+        if (session.extendedHeaders() && (type == CMD_WRITE_ZEROES || type == CMD_TRIM)
+                && Long.compareUnsigned(request.length(), longestHint) > 0) {
+            // a 64-bit zero or trim: all of it is done, in pieces the core carries
+            long length = request.length();
+            request.release();
+            LongRangeRequest split = new LongRangeRequest(session.export(), ctx.channel(), replies, op(type), flags,
+                    offset, length, cookie, longestHint);
+            inFlight++;
+            split.start();
             return;
         }
         int length = carriedLength(type, request.length());
-        int flags = request.flags() & forwardedFlags(type);
-        long offset = type == CMD_FLUSH ? 0 : request.offset();
         if (type == CMD_BLOCK_STATUS && !session.allocationFromExport()) {
             request.release();
-            replies.allData(cookie, length);
+            replies.allData(cookie, offset, length);
             return;
         }
         ByteBuf payload = null;
@@ -208,7 +237,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
             LOG.debug("{}: refused {}: {} ({})", conn.remote(), request, Errno.name(why.errno()), why.message());
         }
         request.release();
-        replies.rejected(cookie, why);
+        replies.rejected(cookie, request.offset(), why);
     }
 
     private void disconnect() {
@@ -231,7 +260,8 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
             return false;
         }
         long bytes = request.type() == CMD_READ || request.type() == CMD_WRITE
-                ? Math.min(Integer.toUnsignedLong(request.length()), session.blockSizes().maximum())
+                ? Long.min(Long.compareUnsigned(request.length(), Integer.MAX_VALUE) > 0 ? Integer.MAX_VALUE
+                        : request.length(), session.blockSizes().maximum())
                 : 0;
         return inFlightBytes + bytes <= inFlightByteBudget;
     }
@@ -267,13 +297,16 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** The length the core request carries: the client's, except over-long hints, which are shortened. */
-    private int carriedLength(int type, int wireLength) {
-        if ((type == CMD_TRIM || type == CMD_BLOCK_STATUS) && Integer.toUnsignedLong(wireLength) > longestHint) {
+    /**
+     * The length the core request carries: the client's, except over-long hints, which are shortened (a 64-bit
+     * extended length included). Anything else reaching here was validated to fit an int.
+     */
+    private int carriedLength(int type, long wireLength) {
+        if ((type == CMD_TRIM || type == CMD_BLOCK_STATUS) && Long.compareUnsigned(wireLength, longestHint) > 0) {
             // TRIM may discard less than asked and BLOCK_STATUS may describe less: both are spec-conforming
             return longestHint;
         }
-        return wireLength;
+        return (int) wireLength;
     }
 
     /** The command flags that mean something to the core for this command (FUA only where data is written). */

@@ -118,6 +118,69 @@ final class RawNbdClient implements AutoCloseable {
         return c;
     }
 
+    /**
+     * An extended reply chunk (32-byte header).
+     *
+     * @param offset the request offset the header echoes
+     * @param error for an error chunk, its error value, else 0
+     */
+    record ExtReply(int flags, int type, long cookie, long offset, int error, byte[] data) {
+        boolean done() {
+            return (flags & NbdConstants.REPLY_FLAG_DONE) != 0;
+        }
+    }
+
+    /**
+     * Handshake with EXTENDED_HEADERS (acknowledged), then base:allocation if asked, then GO: a client of the 32-byte
+     * headers. No STRUCTURED_REPLY: extended headers imply it.
+     */
+    static RawNbdClient attachExtended(InetSocketAddress address, String export, boolean allocation)
+            throws IOException {
+        RawNbdClient c = handshake(address, NbdConstants.CLIENT_FLAG_FIXED_NEWSTYLE | NbdConstants.CLIENT_FLAG_NO_ZEROES);
+        c.sendOption(NbdConstants.OPT_EXTENDED_HEADERS, new byte[0]);
+        assertEquals(NbdConstants.REP_ACK, c.readOptionReply().type(), "EXTENDED_HEADERS");
+        if (allocation) {
+            c.sendOption(NbdConstants.OPT_SET_META_CONTEXT, metaContextData(export, "base:allocation"));
+            List<OptionReply> replies = c.readFinalReplies();
+            assertEquals(NbdConstants.REP_ACK, replies.get(replies.size() - 1).type(), "SET_META_CONTEXT");
+        }
+        c.sendOption(NbdConstants.OPT_GO, infoData(export, NbdConstants.INFO_BLOCK_SIZE));
+        List<OptionReply> replies = c.readFinalReplies();
+        OptionReply last = replies.get(replies.size() - 1);
+        assertEquals(NbdConstants.REP_ACK, last.type(), () -> "GO failed: " + last.text());
+        return c;
+    }
+
+    void sendExtendedRequest(int flags, int type, long cookie, long offset, long length, byte[] payload)
+            throws IOException {
+        write(extendedRequestBytes(flags, type, cookie, offset, length, payload));
+    }
+
+    /** The next reply, which must be an extended chunk. */
+    ExtReply readExtendedReply() throws IOException {
+        assertEquals(NbdConstants.EXTENDED_REPLY_MAGIC, in.readInt(), "extended reply magic");
+        int flags = in.readUnsignedShort();
+        int type = in.readUnsignedShort();
+        long cookie = in.readLong();
+        long offset = in.readLong();
+        long length = in.readLong();
+        byte[] data = new byte[Math.toIntExact(length)];
+        in.readFully(data);
+        int error = (type & 0x8000) != 0 ? ByteBuffer.wrap(data).getInt() : 0;
+        return new ExtReply(flags, type, cookie, offset, error, data);
+    }
+
+    static byte[] extendedRequestBytes(int flags, int type, long cookie, long offset, long length, byte[] payload) {
+        int n = payload == null ? 0 : payload.length;
+        ByteBuffer b = ByteBuffer.allocate(32 + n);
+        b.putInt(NbdConstants.EXTENDED_REQUEST_MAGIC).putShort((short) flags).putShort((short) type).putLong(cookie)
+                .putLong(offset).putLong(length);
+        if (payload != null) {
+            b.put(payload);
+        }
+        return b.array();
+    }
+
     int readGreeting() throws IOException {
         assertEquals(NbdConstants.NBDMAGIC, in.readLong());
         assertEquals(NbdConstants.IHAVEOPT, in.readLong());

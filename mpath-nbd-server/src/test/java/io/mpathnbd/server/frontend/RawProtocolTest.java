@@ -141,7 +141,7 @@ class RawProtocolTest {
         try (RawNbdClient c = RawNbdClient.handshake(fx.address(), BOTH_FLAGS)) {
             expectError(c, OPT_LIST, new byte[] {1}, REP_ERR_INVALID);
             expectError(c, OPT_STARTTLS, new byte[0], REP_ERR_POLICY);
-            expectError(c, OPT_EXTENDED_HEADERS, new byte[0], REP_ERR_UNSUP);
+            expectError(c, OPT_EXTENDED_HEADERS, new byte[] {1}, REP_ERR_INVALID);
             expectError(c, 99, new byte[] {1, 2, 3}, REP_ERR_UNSUP);
             expectError(c, OPT_INFO, RawNbdClient.infoData("nosuch"), REP_ERR_UNKNOWN);
             RawNbdClient.OptionReply notReady = expectError(c, OPT_GO, RawNbdClient.infoData("nopath"),

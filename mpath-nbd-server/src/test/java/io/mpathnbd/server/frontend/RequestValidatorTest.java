@@ -6,6 +6,7 @@ import static io.mpathnbd.nbd.protocol.NbdConstants.CMD_FLAG_DF;
 import static io.mpathnbd.nbd.protocol.NbdConstants.CMD_FLAG_FAST_ZERO;
 import static io.mpathnbd.nbd.protocol.NbdConstants.CMD_FLAG_FUA;
 import static io.mpathnbd.nbd.protocol.NbdConstants.CMD_FLAG_NO_HOLE;
+import static io.mpathnbd.nbd.protocol.NbdConstants.CMD_FLAG_PAYLOAD_LEN;
 import static io.mpathnbd.nbd.protocol.NbdConstants.CMD_FLAG_REQ_ONE;
 import static io.mpathnbd.nbd.protocol.NbdConstants.CMD_FLUSH;
 import static io.mpathnbd.nbd.protocol.NbdConstants.CMD_READ;
@@ -34,11 +35,40 @@ class RequestValidatorTest {
             | TFLAG_SEND_WRITE_ZEROES;
 
     private static ExportSession session(int flags, int metaContextId) {
-        return new ExportSession(null, "t", SIZE, flags, true, metaContextId, true, SIZES);
+        return new ExportSession(null, "t", SIZE, flags, true, metaContextId, true, SIZES, false);
     }
 
     private static Rejection check(ExportSession s, int type, int flags, long offset, long length) {
-        return RequestValidator.check(type, flags, offset, (int) length, false, s);
+        return RequestValidator.check(type, flags, offset, length, false, s);
+    }
+
+    private static ExportSession extended(int flags) {
+        return new ExportSession(null, "t", SIZE, flags, true, 1, true, SIZES, true);
+    }
+
+    @Test
+    void extendedHeadersAllowPayloadLenOnWritesOnly() {
+        ExportSession s = extended(RW);
+        assertNull(check(s, CMD_WRITE, CMD_FLAG_PAYLOAD_LEN | CMD_FLAG_FUA, 0, 4096));
+        assertNull(check(s, CMD_WRITE, 0, 0, 4096), "qemu 10 sends writes without the flag");
+        assertEquals(Rejection.UNEXPECTED_PAYLOAD, check(s, CMD_READ, CMD_FLAG_PAYLOAD_LEN, 0, 4096));
+        assertEquals(Rejection.UNEXPECTED_PAYLOAD, check(s, CMD_BLOCK_STATUS, CMD_FLAG_PAYLOAD_LEN, 0, 8));
+        assertEquals(Rejection.BAD_FLAGS, check(session(RW, 1), CMD_WRITE, CMD_FLAG_PAYLOAD_LEN, 0, 4096),
+                "PAYLOAD_LEN is no flag at all without extended headers");
+    }
+
+    @Test
+    void sixtyFourBitLengthsAreUnsigned() {
+        ExportSession s = extended(RW);
+        // 2^63 and more are negative as a long: never "small"
+        assertEquals(Rejection.TOO_LARGE, check(s, CMD_READ, 0, 0, Long.MIN_VALUE));
+        assertEquals(Rejection.TOO_LARGE, check(s, CMD_WRITE_ZEROES, 0, 0, -512L));
+        assertEquals(Rejection.OUT_OF_RANGE, check(s, CMD_BLOCK_STATUS, 0, 0, -512L));
+        assertEquals(Rejection.OUT_OF_RANGE, check(s, CMD_TRIM, 0, 0, 1L << 40));
+        assertEquals(Rejection.NO_SPACE, check(s, CMD_WRITE_ZEROES, 0, 0, 1L << 32), "done in pieces, if it fit");
+        assertEquals(Rejection.TOO_LARGE, check(session(RW, 1), CMD_WRITE_ZEROES, 0, 0, 1L << 31),
+                "a compact client's zero request over 2^31 - 1 is refused, as before");
+        assertNull(check(s, CMD_BLOCK_STATUS, 0, 0, SIZE));
     }
 
     @Test
