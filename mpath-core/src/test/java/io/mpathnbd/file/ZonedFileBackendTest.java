@@ -385,6 +385,51 @@ class ZonedFileBackendTest {
 
         flush(s);
         assertFalse(Files.exists(dir.resolve("crash.img.zones.tmp")), "a save leaves no temporary file");
+
+        ok(s.zones().manage(ZoneAction.RESET, ZONE)); // no FLUSH: management is durable when answered
+        Path third = dir.resolve("third.img");
+        Files.copy(img, third);
+        Files.copy(dir.resolve("crash.img.zones"), dir.resolve("third.img.zones"));
+        BackendSession reset = open("file:" + third + ZONED);
+        assertEquals(ZoneCondition.EMPTY, zone(reset, 1).condition(), "the reset survived the crash");
+        assertArrayEquals(zeros(16 * KIB), read(reset, ZONE, 16 * KIB), "the data it dropped stays dropped");
+    }
+
+    @Test
+    void sequentialStreamsIntoEveryZoneAtOnce() throws Exception {
+        Path img = image("streams.img", 8 * ZONE);
+        BackendSession s = open("file:" + img + ZONED); // max-open 2, seven streams: zones close and reopen
+        int chunk = 4 * KIB;
+        int chunks = ZONE / chunk;
+        List<CompletableFuture<Void>> streams = new ArrayList<>();
+        for (int z = 1; z < 8; z++) {
+            streams.add(stream(s, z, 0, chunk, chunks)); // one write in flight per zone, as a per-zone plug sends
+        }
+        CompletableFuture.allOf(streams.toArray(new CompletableFuture[0])).get(30, TimeUnit.SECONDS);
+        for (int z = 1; z < 8; z++) {
+            Zone zone = zone(s, z);
+            assertEquals(ZoneCondition.FULL, zone.condition(), "zone " + z);
+            byte[] expected = new byte[0];
+            for (int i = 0; i < chunks; i++) {
+                expected = concat(expected, pattern(chunk, z * 100 + i));
+            }
+            assertArrayEquals(expected, read(s, (long) z * ZONE, ZONE), "zone " + z);
+        }
+    }
+
+    /** Writes chunks {@code i..chunks-1} of zone {@code z}, each sent when the one before succeeded. */
+    private static CompletableFuture<Void> stream(BackendSession s, int z, int i, int chunk, int chunks) {
+        if (i == chunks) {
+            return CompletableFuture.completedFuture(null);
+        }
+        long offset = (long) z * ZONE + (long) i * chunk;
+        Result r = submit(s, BlockOp.WRITE, 0, offset, chunk, pattern(chunk, z * 100 + i));
+        return r.done.thenCompose(o -> {
+            if (o instanceof Failure) {
+                return CompletableFuture.failedFuture(new AssertionError("zone " + z + " chunk " + i + ": " + o));
+            }
+            return stream(s, z, i + 1, chunk, chunks);
+        });
     }
 
     @Test

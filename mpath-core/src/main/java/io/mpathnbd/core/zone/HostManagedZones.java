@@ -16,8 +16,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *     a full zone) and end within its capacity (else BOUNDARY_VIOLATION). It opens an EMPTY or CLOSED zone
  *     implicitly; the zone turns FULL when its write pointer reaches the capacity.
  * <li>Opening a zone (implicitly or explicitly) when {@code maxOpen} zones are open closes the least recently
- *     written implicitly open zone; if every open zone is explicitly open (or has a write under way) the open fails
- *     with INSUFFICIENT_ZONE_RESOURCES.
+ *     written implicitly open zone, once the write under way in it (if any) ended; if every open zone is explicitly
+ *     open the open fails with INSUFFICIENT_ZONE_RESOURCES.
  * <li>OPEN, CLOSE, FINISH and RESET act on sequential zones as ZBC says; finding the zone already so is a success.
  *     FINISH needs no open resources (the zone ends FULL, which holds none; null_blk checks them for EMPTY zones).
  * <li>Conventional zones (the first {@code conventional} ones) take writes anywhere; a write may span them but not
@@ -297,6 +297,7 @@ public final class HostManagedZones {
         try {
             synchronized (this) {
                 writing[z] = false;
+                notifyAll(); // a zone waiting to open may close this one now
                 if (landed) {
                     writePointer[z] = offset + length;
                     dataEnd[z] = offset + length;
@@ -465,18 +466,31 @@ public final class HostManagedZones {
         return null;
     }
 
-    /** Makes room to open zone {@code z}: closes the least recently written implicitly open zone if at the limit. */
+    /**
+     * Makes room to open zone {@code z}: closes the least recently written implicitly open zone if at the limit.
+     * When every implicitly open zone has a write under way it waits for one to end, as a disk finishes a command
+     * before it closes the zone (those writes end without this monitor or this zone's lock). Only when every open
+     * zone is explicitly open does it refuse.
+     */
     private ZoneRefusal makeRoom(int z) {
-        if (maxOpen == 0 || implicitOpen + explicitOpen < maxOpen) {
-            return null;
+        while (maxOpen > 0 && implicitOpen + explicitOpen >= maxOpen) {
+            if (implicitOpen == 0) {
+                return new ZoneRefusal(ZoneError.INSUFFICIENT_ZONE_RESOURCES, "cannot open zone " + z + ": all "
+                        + explicitOpen + " of max-open " + maxOpen + " open zones are explicitly open");
+            }
+            int victim = leastRecentImplicit(z);
+            if (victim >= 0) {
+                closeZone(victim);
+                return null;
+            }
+            try {
+                wait(); // endWrite notifies
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return new ZoneRefusal(ZoneError.INSUFFICIENT_ZONE_RESOURCES, "interrupted while waiting to open"
+                        + " zone " + z);
+            }
         }
-        int victim = leastRecentImplicit(z);
-        if (victim < 0) {
-            return new ZoneRefusal(ZoneError.INSUFFICIENT_ZONE_RESOURCES, "cannot open zone " + z + ": "
-                    + explicitOpen + " of max-open " + maxOpen + " zones are explicitly open and "
-                    + implicitOpen + " implicitly open ones have writes under way");
-        }
-        closeZone(victim);
         return null;
     }
 

@@ -271,14 +271,31 @@ class HostManagedZonesTest {
     }
 
     @Test
-    void anImplicitZoneWithAWriteUnderWayIsNotClosedForAnother() {
+    void anImplicitZoneIsClosedForAnotherOnlyOnceItsWriteEnded() throws Exception {
         manage(ZoneAction.OPEN, 3);
         manage(ZoneAction.OPEN, 4);
         assertNull(zones.beginWrite(start(2), BLOCK)); // zone 2 implicitly open, its write not ended
-        assertEquals(ZoneError.INSUFFICIENT_ZONE_RESOURCES, refused(ZoneAction.OPEN, 5));
+        CompletableFuture<ZoneRefusal> open = new CompletableFuture<>();
+        Thread opener = new Thread(() -> open.complete(zones.manage(ZoneAction.OPEN, start(5))), "opener");
+        opener.start();
+        awaitBlocked(opener);
+        assertEquals(EMPTY, cond(5), "the open waits for the write");
+        assertEquals(IMPLICIT_OPEN, cond(2));
         zones.endWrite(start(2), BLOCK, true);
-        manage(ZoneAction.OPEN, 5);
-        assertEquals(CLOSED, cond(2));
+        assertNull(open.get(5, TimeUnit.SECONDS));
+        assertEquals(EXPLICIT_OPEN, cond(5));
+        assertEquals(CLOSED, cond(2), "closed once its write ended");
+        assertEquals(start(2) + BLOCK, wp(2), "and the write landed");
+        opener.join(5000);
+    }
+
+    /** Bounded: until {@code t} parks (on a zone's lock or waiting for room), at most 5 s. */
+    private static void awaitBlocked(Thread t) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (t.getState() != Thread.State.WAITING && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertEquals(Thread.State.WAITING, t.getState(), t.getName() + " is not blocked");
     }
 
     @Test
@@ -453,11 +470,7 @@ class HostManagedZonesTest {
         CompletableFuture<ZoneRefusal> reset = new CompletableFuture<>();
         resetter[0] = new Thread(() -> reset.complete(zones.manage(ZoneAction.RESET, start(2))), "resetter");
         resetter[0].start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (resetter[0].getState() != Thread.State.WAITING && System.nanoTime() < deadline) {
-            Thread.onSpinWait();
-        }
-        assertEquals(Thread.State.WAITING, resetter[0].getState(), "the reset waits on the zone");
+        awaitBlocked(resetter[0]);
         assertEquals(IMPLICIT_OPEN, cond(2));
         zones.endWrite(start(2), BLOCK, true);
         assertNull(reset.get(5, TimeUnit.SECONDS));
