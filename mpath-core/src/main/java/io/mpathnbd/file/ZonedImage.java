@@ -5,15 +5,18 @@ import io.mpathnbd.core.zone.HostManagedZones;
 import io.mpathnbd.core.zone.ZoneSpec;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.HashMap;
 import java.util.Map;
 
 /**
  * One emulated zoned disk: an image file, its zone state machine and its saved write pointers. A disk has one
  * zone state however many paths reach it, so every session on the same image in this process shares one instance
- * (counted; the last release saves and forgets it). Two processes must not emulate zones on one image: each would
- * keep its own pointers.
+ * (counted; the last release saves and forgets it), found by its real path, so a symbolic link reaches the same
+ * state; a hard link (the same inode under another real path) is refused while the other name is in use. Two
+ * processes must not emulate zones on one image: each would keep its own pointers.
  *
  * <p>Durability is a disk's with a volatile write cache: a write moves the pointer at once, a FLUSH (or a FUA
  * write) makes the data and the pointers durable, and zone management is durable before it is answered (a reset
@@ -24,8 +27,11 @@ import java.util.Map;
  */
 final class ZonedImage {
     private static final Map<Path, ZonedImage> OPEN = new HashMap<>(); // guarded by OPEN
+    /** The open images by inode: a hard link is the same disk under another real path. Guarded by OPEN. */
+    private static final Map<Object, Path> INODES = new HashMap<>();
 
     private final Path key;
+    private Object inode; // guarded by OPEN
     private final HostManagedZones zones;
     private final ZoneStateFile state;
     private final long[] writePointers;
@@ -49,7 +55,14 @@ final class ZonedImage {
      */
     static ZonedImage acquire(Path image, ZoneSpec spec, long diskSize, boolean readOnly) throws IOException {
         Path key = image.toRealPath();
+        Object inode = Files.readAttributes(key, BasicFileAttributes.class).fileKey();
         synchronized (OPEN) {
+            Path sameFile = inode == null ? null : INODES.get(inode);
+            if (sameFile != null && !sameFile.equals(key)) {
+                throw new BackendException(image + " is the same file as " + sameFile + " (a hard link), which is"
+                        + " already emulated as a zoned disk: its write pointers are kept beside " + sameFile
+                        + ", so use that name (or a symbolic link to it)", true, null);
+            }
             ZonedImage open = OPEN.get(key);
             if (open != null) {
                 if (!open.zones.spec().equals(spec) || open.zones.diskSize() != diskSize) {
@@ -79,7 +92,11 @@ final class ZonedImage {
                 created = new ZonedImage(key, zones, state, zones.changes());
             }
             created.users = 1;
+            created.inode = inode;
             OPEN.put(key, created);
+            if (inode != null) {
+                INODES.put(inode, key);
+            }
             return created;
         }
     }
@@ -140,6 +157,9 @@ final class ZonedImage {
                 return;
             }
             OPEN.remove(key);
+            if (inode != null) {
+                INODES.remove(inode);
+            }
             saveIfChanged(image);
         }
     }

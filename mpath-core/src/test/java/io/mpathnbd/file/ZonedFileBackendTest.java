@@ -448,6 +448,17 @@ class ZonedFileBackendTest {
         BackendException other = refusedAtOpen("file:" + img + "?zone-size=32KiB");
         assertTrue(other.isConfigurationError());
         assertTrue(other.getMessage().contains("already emulated as a zoned disk"), other.getMessage());
+
+        Path link = dir.resolve("link.img"); // a second name, as a rig gives two paths to one disk
+        Files.createSymbolicLink(link, img);
+        BackendSession c = open("file:" + link + ZONED);
+        assertEquals(ZoneCondition.EMPTY, zone(c, 1).condition(), "the symbolic link reaches the same zones");
+        write(c, ZONE, pattern(KIB, 4));
+        assertEquals(ZONE + KIB, zone(a, 1).writePointer());
+        Path hard = Files.createLink(dir.resolve("hard.img"), img);
+        BackendException hardLink = refusedAtOpen("file:" + hard + ZONED);
+        assertTrue(hardLink.getMessage().contains("hard link"), hardLink.getMessage());
+        assertFalse(Files.exists(dir.resolve("hard.img.zones")));
     }
 
     @Test
