@@ -68,6 +68,10 @@ public final class HostManagedZones {
             throw new IllegalArgumentException("disk size " + diskSize + " is not a multiple of the block size "
                     + spec.blockSize());
         }
+        if (spec.zoneSize() > diskSize) {
+            throw new IllegalArgumentException("zone-size " + spec.zoneSize() + " is larger than the disk ("
+                    + diskSize + " bytes)");
+        }
         this.shift = Long.numberOfTrailingZeros(spec.zoneSize());
         long zones = (diskSize + spec.zoneSize() - 1) >>> shift;
         if (zones > Integer.MAX_VALUE - 8) {

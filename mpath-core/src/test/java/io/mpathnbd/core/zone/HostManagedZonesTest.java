@@ -451,6 +451,8 @@ class HostManagedZonesTest {
                 () -> new HostManagedZones(SPEC.withReadOnly(Set.of(1)), 8L * ZONE, null, null));
         assertMessage("offline-zones: zone 8 is not a sequential zone",
                 () -> new HostManagedZones(SPEC.withOffline(Set.of(8)), 8L * ZONE, null, null));
+        assertMessage("zone-size 8192 is larger than the disk (4096 bytes)",
+                () -> new HostManagedZones(ZoneSpec.of(2 * ZONE), ZONE, null, null));
         assertMessage("disk size 4100 is not a multiple of the block size",
                 () -> new HostManagedZones(ZoneSpec.of(ZONE), 4100, null, null));
         assertEquals(0, new HostManagedZones(SPEC.withMaxOpen(6), 8L * ZONE, null, null).layout().maxOpen(),
