@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.HashMap;
 import java.util.Map;
@@ -135,15 +136,23 @@ final class ZonedImage {
         }
     }
 
-    /** Makes the pointers durable if they moved since the last save (after zone management). */
+    /**
+     * Makes the pointers durable if they moved since the last save (after zone management, at the last close).
+     * {@code image} forces the data first; if it is null or closed (a session lost to an interrupt) a channel of its
+     * own does, so the pointers of a lost session are still saved.
+     */
     void saveIfChanged(FileChannel image) throws IOException {
         synchronized (this) {
             long changes = zones.snapshot(writePointers, dataEnds);
             if (changes == saved) {
                 return;
             }
-            if (image != null) {
+            if (image != null && image.isOpen()) {
                 image.force(false);
+            } else {
+                try (FileChannel own = FileChannel.open(key, StandardOpenOption.READ)) {
+                    own.force(false); // fsync covers every descriptor's writes to the file
+                }
             }
             state.write(writePointers, dataEnds);
             saved = changes;
