@@ -477,6 +477,18 @@ class ZonedFileBackendTest {
     }
 
     @Test
+    void zoneCommandsOnAClosedSessionArePathFailures() throws Exception {
+        Path img = image("closed.img", 8 * ZONE);
+        BackendSession s = open("file:" + img + ZONED);
+        ZoneOps ops = s.zones();
+        s.close().get(5, TimeUnit.SECONDS);
+        assertEquals(FailureKind.PATH, refused(ops.manage(ZoneAction.RESET, ZONE)).kind(), "another path may do it");
+        assertEquals(FailureKind.PATH, refused(ops.report(0, ZONE)).kind());
+        BackendSession other = open("file:" + img + ZONED);
+        assertEquals(ZoneCondition.EMPTY, zone(other, 1).condition());
+    }
+
+    @Test
     void aReadOnlyZonedFileChangesNothing() throws Exception {
         Path img = image("ro.img", 8 * ZONE);
         BackendSession s = open("file:" + img + ZONED + "&readonly=true");
