@@ -6,6 +6,8 @@ import io.mpathnbd.core.backend.BackendInfo;
 import io.mpathnbd.core.backend.BackendSession;
 import io.mpathnbd.core.backend.Capability;
 import io.mpathnbd.core.backend.DriverOptions;
+import io.mpathnbd.core.zone.ZoneLayout;
+import io.mpathnbd.core.zone.ZoneSpec;
 import io.netty.buffer.ByteBufAllocator;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -33,6 +35,10 @@ import org.slf4j.LoggerFactory;
  * the file), READ_ONLY when the file is not writable or the URI says {@code readonly=true}. Not advertised: TRIM and
  * BLOCK_STATUS, because Java can neither punch nor seek holes portably; CACHE and FAST_ZERO, because there is no
  * posix_fadvise and zeroing is a plain write.
+ *
+ * <p>With a zone specification (URI {@code zone-size=...}) the file is an emulated host-managed zoned disk, as the
+ * kernel's null_blk zoned mode: sessions share the image's {@link ZonedImage} state and offer
+ * {@link BackendSession#zones()}.
  */
 public final class FileDriver implements BackendDriver {
     private static final Logger LOG = LoggerFactory.getLogger(FileDriver.class);
@@ -41,13 +47,16 @@ public final class FileDriver implements BackendDriver {
     private final String displayUri;
     private final Path file;
     private final boolean forceReadOnly;
+    /** Zone emulation, or null for a plain file. */
+    private final ZoneSpec zoneSpec;
     private final DriverOptions options;
     private final ThreadPoolExecutor io;
 
-    FileDriver(String displayUri, Path file, boolean forceReadOnly, DriverOptions options) {
+    FileDriver(String displayUri, Path file, boolean forceReadOnly, ZoneSpec zoneSpec, DriverOptions options) {
         this.displayUri = displayUri;
         this.file = file;
         this.forceReadOnly = forceReadOnly;
+        this.zoneSpec = zoneSpec;
         this.options = options;
         // blocking I/O: parallelism is what lets the disk see a queue; idle threads time out
         int threads = options.connections() > 0 ? options.connections()
@@ -112,6 +121,9 @@ public final class FileDriver implements BackendDriver {
             if (size == 0 && attrs.isOther()) {
                 size = BlockDevices.size(file);
             }
+            if (zoneSpec != null) {
+                return openZoned(channel, attrs, size, readOnly);
+            }
             int caps = Capability.FLUSH | Capability.FUA | Capability.WRITE_ZEROES | Capability.MULTI_CONN;
             if (readOnly) {
                 caps |= Capability.READ_ONLY;
@@ -123,7 +135,7 @@ public final class FileDriver implements BackendDriver {
                     "file " + file);
             LOG.debug("opened {} ({} bytes, {}{})", file, size, Capability.describe(caps),
                     readOnly ? ", read-only" : "");
-            return new FileSession(file, channel, info, io, ByteBufAllocator.DEFAULT);
+            return new FileSession(file, channel, info, io, ByteBufAllocator.DEFAULT, null);
         } catch (IOException | RuntimeException e) {
             try {
                 channel.close();
@@ -134,6 +146,40 @@ public final class FileDriver implements BackendDriver {
                 throw (BackendException) e;
             }
             throw new BackendException("cannot open " + file + ": " + e, e);
+        }
+    }
+
+    /**
+     * A session on the emulated zoned disk: the image's shared zone state, and the zone's block size as the
+     * smallest request granularity. Closing the channel on failure is the caller's.
+     */
+    private BackendSession openZoned(FileChannel channel, BasicFileAttributes attrs, long size, boolean readOnly)
+            throws IOException {
+        if (!attrs.isRegularFile()) {
+            throw new BackendException("zone emulation needs a regular file (its write pointers are kept beside it):"
+                    + " " + file + " is not one", true, null);
+        }
+        ZonedImage image = ZonedImage.acquire(file, zoneSpec, size, readOnly);
+        try {
+            int caps = Capability.FLUSH | Capability.FUA | Capability.WRITE_ZEROES | Capability.MULTI_CONN;
+            if (readOnly) {
+                caps |= Capability.READ_ONLY;
+            }
+            Object key = attrs.fileKey();
+            String identity = "file:" + (key != null ? key.toString() : file.toRealPath().toString());
+            int maxPayload = options.maxPayload() > 0 ? options.maxPayload() : DriverOptions.DEFAULT_MAX_PAYLOAD;
+            int block = zoneSpec.blockSize();
+            ZoneLayout layout = image.zones().layout();
+            BackendInfo info = new BackendInfo(size, caps, block, Math.max(block, preferredBlockSize()), maxPayload,
+                    identity, "emulated zoned file " + file + " (host-managed, " + layout.zoneCount() + " zones of "
+                    + layout.zoneSize() + " bytes)");
+            LOG.debug("opened {} as an emulated zoned disk ({} zones of {} bytes, {} conventional, max open {}{})",
+                    file, layout.zoneCount(), layout.zoneSize(), zoneSpec.conventional(), layout.maxOpen(),
+                    readOnly ? ", read-only" : "");
+            return new FileSession(file, channel, info, io, ByteBufAllocator.DEFAULT, image);
+        } catch (IOException | RuntimeException e) {
+            image.release(null);
+            throw e;
         }
     }
 

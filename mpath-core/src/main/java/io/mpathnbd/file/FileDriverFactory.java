@@ -4,16 +4,21 @@ import io.mpathnbd.core.backend.BackendContext;
 import io.mpathnbd.core.backend.BackendDriver;
 import io.mpathnbd.core.backend.DriverFactory;
 import io.mpathnbd.core.backend.DriverOptions;
+import io.mpathnbd.core.zone.ZoneSpec;
 import java.net.URI;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeSet;
 
 /**
  * The {@code file} scheme: a local file or block device. Accepted forms: {@code file:/abs/path},
  * {@code file:///abs/path}, {@code file://localhost/abs/path}, and {@code file:relative/path} (resolved against the
- * working directory). Query: {@code readonly=true|false}.
+ * working directory). Query: {@code readonly=true|false}, and the {@link ZoneParameters} that make the file an
+ * emulated zoned disk ({@code zone-size=256MiB&conventional=4&max-open=14}).
  */
 public final class FileDriverFactory implements DriverFactory {
 
@@ -45,20 +50,23 @@ public final class FileDriverFactory implements DriverFactory {
         if (path == null || path.isEmpty()) {
             throw new IllegalArgumentException("file URI '" + uri + "' has no path");
         }
-        boolean readOnly = parseReadOnly(uri, query);
+        Map<String, String> params = parameters(uri, query);
+        boolean readOnly = parseReadOnly(uri, params.get("readonly"));
+        ZoneSpec zones = ZoneParameters.parse(uri.toString(), params);
         Path file;
         try {
             file = Paths.get(path).toAbsolutePath().normalize();
         } catch (InvalidPathException e) {
             throw new IllegalArgumentException("file URI '" + uri + "': invalid path: " + e.getReason());
         }
-        return new FileDriver(uri.toString(), file, readOnly, options == null ? DriverOptions.defaults() : options);
+        return new FileDriver(uri.toString(), file, readOnly, zones,
+                options == null ? DriverOptions.defaults() : options);
     }
 
-    private static boolean parseReadOnly(URI uri, String query) {
-        boolean readOnly = false;
+    private static Map<String, String> parameters(URI uri, String query) {
+        Map<String, String> params = new LinkedHashMap<>();
         if (query == null || query.isEmpty()) {
-            return false;
+            return params;
         }
         for (String param : query.split("&")) {
             if (param.isEmpty()) {
@@ -66,20 +74,30 @@ public final class FileDriverFactory implements DriverFactory {
             }
             int eq = param.indexOf('=');
             String key = (eq < 0 ? param : param.substring(0, eq)).toLowerCase(Locale.ROOT);
-            String value = eq < 0 ? "true" : param.substring(eq + 1).toLowerCase(Locale.ROOT);
-            if (!key.equals("readonly")) {
+            String value = eq < 0 ? "true" : param.substring(eq + 1);
+            if (!key.equals("readonly") && !ZoneParameters.NAMES.contains(key)) {
                 throw new IllegalArgumentException("file URI '" + uri + "': unknown parameter '" + key
-                        + "' (supported: readonly)");
+                        + "' (supported: readonly, " + String.join(", ", new TreeSet<>(ZoneParameters.NAMES)) + ")");
             }
-            if (value.equals("true") || value.equals("1") || value.equals("yes")) {
-                readOnly = true;
-            } else if (value.equals("false") || value.equals("0") || value.equals("no")) {
-                readOnly = false;
-            } else {
-                throw new IllegalArgumentException("file URI '" + uri + "': readonly must be true or false, not '"
-                        + value + "'");
+            if (params.put(key, value) != null) {
+                throw new IllegalArgumentException("file URI '" + uri + "': parameter '" + key + "' given twice");
             }
         }
-        return readOnly;
+        return params;
+    }
+
+    private static boolean parseReadOnly(URI uri, String text) {
+        if (text == null) {
+            return false;
+        }
+        String value = text.toLowerCase(Locale.ROOT);
+        if (value.equals("true") || value.equals("1") || value.equals("yes")) {
+            return true;
+        }
+        if (value.equals("false") || value.equals("0") || value.equals("no")) {
+            return false;
+        }
+        throw new IllegalArgumentException("file URI '" + uri + "': readonly must be true or false, not '"
+                + text + "'");
     }
 }

@@ -4,7 +4,9 @@ import io.mpathnbd.core.backend.BackendCallback;
 import io.mpathnbd.core.backend.BackendInfo;
 import io.mpathnbd.core.backend.BackendSession;
 import io.mpathnbd.core.backend.Capability;
+import io.mpathnbd.core.backend.ControlResult;
 import io.mpathnbd.core.backend.Failure;
+import io.mpathnbd.core.backend.ZoneOps;
 import io.mpathnbd.core.request.BlockFlags;
 import io.mpathnbd.core.request.BlockOp;
 import io.mpathnbd.core.request.BlockRequest;
@@ -32,13 +34,15 @@ import org.slf4j.LoggerFactory;
  * us and a local disk that another path could avoid. Requests are not timed out: a blocked pread cannot be cancelled
  * in Java, and a local disk that hangs hangs every path to it.
  *
+ * <p>On an emulated zoned disk ({@link ZonedImage}) writes and WRITE_ZEROES go through the zone state machine
+ * (refusals are TARGET failures with their zone error), reads return zeros past each zone's data, FLUSH and FUA
+ * also save the write pointers, and {@link #zones()} offers the zone commands.
+ *
  * <p>{@link #close()} lets requests already running finish, fails those still queued (they never touch the disk),
  * then closes the channel; its future completes after that.
  */
 public final class FileSession implements BackendSession {
     private static final Logger LOG = LoggerFactory.getLogger(FileSession.class);
-    /** Shared source for WRITE_ZEROES; positional writes only read it. */
-    private static final ByteBuffer ZEROES = ByteBuffer.allocateDirect(256 * 1024).asReadOnlyBuffer();
     private static final int PROBE_BYTES = 512;
 
     private final Path file;
@@ -49,6 +53,10 @@ public final class FileSession implements BackendSession {
     private final boolean sizeFromChannel;
     private final Executor pool;
     private final ByteBufAllocator allocator;
+    /** The emulated zoned disk, or null for a plain file. */
+    private final ZonedImage image;
+    private final ZonedIo zonedIo;
+    private final ZoneOps zoneOps;
 
     private final AtomicInteger active = new AtomicInteger();
     private final AtomicBoolean finished = new AtomicBoolean();
@@ -56,8 +64,9 @@ public final class FileSession implements BackendSession {
     private volatile boolean closing;
     private volatile String lossReason;
 
-    FileSession(Path file, FileChannel channel, BackendInfo info, Executor pool, ByteBufAllocator allocator)
-            throws IOException {
+    /** @param image the emulated zoned disk this session is a user of (released on close), or null */
+    FileSession(Path file, FileChannel channel, BackendInfo info, Executor pool, ByteBufAllocator allocator,
+            ZonedImage image) throws IOException {
         this.file = file;
         this.channel = channel;
         this.info = info;
@@ -66,11 +75,19 @@ public final class FileSession implements BackendSession {
         this.sizeFromChannel = channel.size() == info.size();
         this.pool = pool;
         this.allocator = allocator;
+        this.image = image;
+        this.zonedIo = image == null ? null : new ZonedIo(image.zones(), channel);
+        this.zoneOps = image == null ? null : new FileZoneOps(this, image, channel, readOnly);
     }
 
     @Override
     public BackendInfo info() {
         return info;
+    }
+
+    @Override
+    public ZoneOps zones() {
+        return zoneOps;
     }
 
     @Override
@@ -141,8 +158,11 @@ public final class FileSession implements BackendSession {
                 case READ:
                     if (!inRange(offset, length)) {
                         failure = Failure.target(Errno.EINVAL, outOfRange(request));
-                    } else {
+                    } else if (zonedIo == null) {
                         data = read(offset, length);
+                    } else {
+                        data = allocator.directBuffer(length, length);
+                        failure = zonedIo.read(data, offset, length);
                     }
                     break;
                 case WRITE:
@@ -152,9 +172,15 @@ public final class FileSession implements BackendSession {
                             failure = Failure.target(Errno.EINVAL, "write payload of "
                                     + (payload == null ? 0 : payload.readableBytes()) + " bytes for length " + length);
                         } else {
-                            write(payload, offset, length);
+                            if (zonedIo == null) {
+                                FileIo.write(channel, payload, offset, length);
+                            } else {
+                                failure = zonedIo.write(payload, offset, length);
+                            }
                             task.release(); // the bytes are in the file: no need to hold the buffer for the FUA
-                            fuaIfAsked(request);
+                            if (failure == null) {
+                                fuaIfAsked(request);
+                            }
                         }
                     }
                     break;
@@ -163,13 +189,17 @@ public final class FileSession implements BackendSession {
                     if (failure == null && request.hasFlag(BlockFlags.FAST_ZERO)) {
                         failure = Failure.target(Errno.ENOTSUP, "the file backend cannot zero quickly");
                     }
+                    if (failure == null && zonedIo != null) {
+                        failure = zonedIo.write(null, offset, length);
+                    } else if (failure == null) {
+                        FileIo.writeZeroes(channel, offset, length);
+                    }
                     if (failure == null) {
-                        writeZeroes(offset, length);
                         fuaIfAsked(request);
                     }
                     break;
                 case FLUSH:
-                    channel.force(false);
+                    flush();
                     break;
                 case BLOCK_STATUS:
                     if (!inRange(offset, length)) {
@@ -217,14 +247,7 @@ public final class FileSession implements BackendSession {
         ByteBuf buf = allocator.directBuffer(length, length);
         boolean ok = false;
         try {
-            int done = 0;
-            while (done < length) {
-                int n = buf.writeBytes(channel, offset + done, length - done);
-                if (n < 0) {
-                    throw new IOException("short read: end of file at " + (offset + done) + " (did the file shrink?)");
-                }
-                done += n;
-            }
+            FileIo.readInto(channel, buf, offset, length);
             ok = true;
             return buf;
         } finally {
@@ -234,31 +257,53 @@ public final class FileSession implements BackendSession {
         }
     }
 
-    private void write(ByteBuf payload, long offset, int length) throws IOException {
-        long position = offset;
-        for (ByteBuffer b : payload.nioBuffers(payload.readerIndex(), length)) {
-            while (b.hasRemaining()) {
-                position += channel.write(b, position);
-            }
-        }
-    }
-
-    private void writeZeroes(long offset, int length) throws IOException {
-        long position = offset;
-        long end = offset + length;
-        while (position < end) {
-            ByteBuffer z = ZEROES.duplicate();
-            z.limit((int) Math.min(z.capacity(), end - position));
-            while (z.hasRemaining()) {
-                position += channel.write(z, position);
-            }
-        }
-    }
-
     private void fuaIfAsked(BlockRequest request) throws IOException {
         if (request.hasFlag(BlockFlags.FUA)) {
+            flush();
+        }
+    }
+
+    /** The data durable, and for a zoned disk its write pointers too. */
+    private void flush() throws IOException {
+        if (image != null) {
+            image.flush(channel);
+        } else {
             channel.force(false);
         }
+    }
+
+    /** One control command run on the I/O threads, counted like a request so {@link #close()} waits for it. */
+    interface ControlCall<T> {
+        ControlResult<T> run() throws IOException;
+    }
+
+    <T> CompletableFuture<ControlResult<T>> control(String what, ControlCall<T> call) {
+        CompletableFuture<ControlResult<T>> result = new CompletableFuture<>();
+        if (!enter()) {
+            result.complete(ControlResult.failed(Failure.path("session on " + file + " is closed")));
+            return result;
+        }
+        try {
+            pool.execute(() -> {
+                try {
+                    result.complete(closing
+                            ? ControlResult.failed(Failure.path("session on " + file + " closed before " + what))
+                            : call.run());
+                } catch (ClosedChannelException e) {
+                    lossReason = "file channel on " + file + " closed unexpectedly";
+                    closing = true;
+                    result.complete(ControlResult.failed(Failure.path(lossReason)));
+                } catch (IOException | RuntimeException e) {
+                    result.complete(ControlResult.failed(Failure.target(Errno.EIO, what + " on " + file + ": " + e)));
+                } finally {
+                    leave();
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            leave();
+            result.complete(ControlResult.failed(Failure.path("file I/O pool for " + file + " is shut down")));
+        }
+        return result;
     }
 
     private boolean inRange(long offset, int length) {
@@ -337,12 +382,31 @@ public final class FileSession implements BackendSession {
 
     private void finish() {
         if (finished.compareAndSet(false, true)) {
-            try {
-                channel.close();
-            } catch (IOException e) {
-                LOG.warn("closing {} failed: {}", file, e.toString());
+            if (image != null) {
+                try { // saving the pointers forces the image: not on the caller's thread, maybe an event loop
+                    pool.execute(this::closeChannel);
+                    return;
+                } catch (RejectedExecutionException e) {
+                    LOG.debug("I/O pool of {} shut down: closing on this thread", file);
+                }
             }
-            closed.complete(null);
+            closeChannel();
         }
+    }
+
+    private void closeChannel() {
+        if (image != null) {
+            try {
+                image.release(channel);
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("saving the write pointers of {} to {} failed: {}", file, image.statePath(), e.toString());
+            }
+        }
+        try {
+            channel.close();
+        } catch (IOException e) {
+            LOG.warn("closing {} failed: {}", file, e.toString());
+        }
+        closed.complete(null);
     }
 }

@@ -35,6 +35,7 @@ class LayeringTest {
             "core.buffer", 0,
             "core.request", 0,
             "core.tls", 0,
+            "core.zone", 0,
             "core.backend", 1,
             "core.path", 2,
             "core.policy", 3,

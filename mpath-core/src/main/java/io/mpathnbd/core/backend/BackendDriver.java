@@ -8,7 +8,7 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p>Transports and features extend this through optional interfaces of the session, so the core does not change
  * shape: {@link AccessStateSource} and {@link EventLoopAffinity} a session implements, and control templates it
- * hands out beside its I/O ({@link BackendSession#reservations()}; zones later).
+ * hands out beside its I/O ({@link BackendSession#reservations()}, {@link BackendSession#zones()}).
  */
 public interface BackendDriver {
 

@@ -42,4 +42,12 @@ public interface BackendSession {
     default ReservationOps reservations() {
         return null;
     }
+
+    /**
+     * This session's zone commands when its disk is zoned (an iSCSI ZBC logical unit, an emulated zoned file), or
+     * null when it is not (NBD has no zones). Its {@link ZoneOps#layout()} is fixed for the session's life.
+     */
+    default ZoneOps zones() {
+        return null;
+    }
 }
