@@ -4,6 +4,7 @@ import io.mpathnbd.core.backend.BackendInfo;
 import io.mpathnbd.core.backend.Capability;
 import io.mpathnbd.core.path.Path;
 import io.mpathnbd.core.path.PathState;
+import io.mpathnbd.core.zone.ZoneLayout;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
@@ -43,11 +44,14 @@ final class DiskProfile {
     private volatile int preferredBlockSize = 4096;
     private volatile int maxPayload;
     private volatile String identity;
+    /** The disk's zone layout, null while unknown or when the disk is not zoned; fixed by the first admitted path. */
+    private volatile ZoneLayout zones;
 
     // guarded by this
     private final Map<Path, BackendInfo> admitted = new IdentityHashMap<>();
     private long firstSize = -1;
     private boolean identityFixed;
+    private boolean zonedFixed;
     private boolean graceScheduled;
     private boolean announced;
     private final Set<Runnable> waiters = new LinkedHashSet<>();
@@ -87,6 +91,11 @@ final class DiskProfile {
         return identity;
     }
 
+    /** The zone layout every path shares, or null when the disk is not zoned (or no path was admitted yet). */
+    ZoneLayout zones() {
+        return zones;
+    }
+
     /** Completes when the profile is pinned, exceptionally if the export closes first. */
     CompletableFuture<Void> whenReady() {
         return readyFuture.copy();
@@ -124,8 +133,12 @@ final class DiskProfile {
 
     // ------------------------------------------------------------ admission
 
-    /** Null to accept a path's new session, else why it is refused. */
-    synchronized String admit(Path path, BackendInfo info) {
+    /**
+     * Null to accept a path's new session, else why it is refused. {@code layout} is the session's zone layout, null
+     * when its disk is not zoned: the first admitted path decides whether the export is zoned, and every later
+     * session (every reconnect too) must agree, layout and all, as with the identity.
+     */
+    synchronized String admit(Path path, BackendInfo info, ZoneLayout layout) {
         long expectedSize = ready ? size : firstSize;
         if (expectedSize >= 0 && info.size() != expectedSize) {
             return "size mismatch: path reports " + info.size() + " bytes, the export's size is " + expectedSize
@@ -140,6 +153,10 @@ final class DiskProfile {
                     + (info.identity() == null ? "no identity" : "'" + info.identity() + "'")
                     + ", expected '" + expectedId + "'"
                     + (config.expectedIdentity() != null ? " (configured)" : " (first path's)");
+        }
+        String zoneMismatch = zoneMismatch(path, layout);
+        if (zoneMismatch != null) {
+            return zoneMismatch;
         }
         if (ready) {
             String lacking = lacking(info);
@@ -156,8 +173,38 @@ final class DiskProfile {
                 identity = info.identity();
             }
         }
+        if (!zonedFixed) {
+            zonedFixed = true;
+            zones = layout;
+        }
         admitted.put(path, info);
         return null;
+    }
+
+    /** Why a session's zones do not fit the export's, or null. Lock held. */
+    private String zoneMismatch(Path path, ZoneLayout layout) {
+        if (!zonedFixed) {
+            return null;
+        }
+        ZoneLayout expected = zones;
+        if (expected == null && layout != null) {
+            return "path " + path.id() + " reaches a zoned disk (" + describe(layout) + ") but the export's disk is "
+                    + "not zoned: an export cannot mix zoned and non-zoned paths";
+        }
+        if (expected != null && layout == null) {
+            return "path " + path.id() + " reaches a disk that is not zoned but the export's disk is zoned ("
+                    + describe(expected) + "): an export cannot mix zoned and non-zoned paths";
+        }
+        if (expected != null && !expected.equals(layout)) {
+            return "zone layout mismatch: path " + path.id() + " reports " + describe(layout) + ", the export's is "
+                    + describe(expected) + " (a different disk?)";
+        }
+        return null;
+    }
+
+    static String describe(ZoneLayout l) {
+        return l.model() + ", " + l.zoneCount() + " zones of " + l.zoneSize() + " bytes, max open "
+                + (l.maxOpen() == 0 ? "unlimited" : Integer.toString(l.maxOpen()));
     }
 
     /** What a late path lacks of what the export already advertises, or null. */

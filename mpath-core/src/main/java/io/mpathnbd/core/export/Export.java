@@ -9,6 +9,7 @@ import io.mpathnbd.core.policy.IoPolicies;
 import io.mpathnbd.core.policy.IoPolicy;
 import io.mpathnbd.core.request.BlockRequest;
 import io.mpathnbd.core.time.Durations;
+import io.mpathnbd.core.zone.ZoneLayout;
 import io.netty.util.concurrent.EventExecutorGroup;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -120,6 +121,11 @@ public final class Export {
      */
     public String description() {
         return config.description();
+    }
+
+    /** The zone layout every path shares, or null when the disk is not zoned. */
+    public ZoneLayout zones() {
+        return disk.zones();
     }
 
     /** Disk identity shared by all paths, or null. */

@@ -9,6 +9,7 @@ import io.mpathnbd.core.path.PathEvent;
 import io.mpathnbd.core.path.PathHost;
 import io.mpathnbd.core.path.PathState;
 import io.mpathnbd.core.time.Durations;
+import io.mpathnbd.core.zone.ZoneLayout;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,7 +53,12 @@ final class PathEvents implements PathHost {
 
     @Override
     public String admit(Path path, BackendInfo info) {
-        return disk.admit(path, info);
+        return disk.admit(path, info, null);
+    }
+
+    @Override
+    public String admit(Path path, BackendInfo info, ZoneLayout zones) {
+        return disk.admit(path, info, zones);
     }
 
     @Override

@@ -7,6 +7,7 @@ import io.mpathnbd.core.backend.BackendInfo;
 import io.mpathnbd.core.backend.BackendSession;
 import io.mpathnbd.core.backend.Failure;
 import io.mpathnbd.core.backend.FailureKind;
+import io.mpathnbd.core.backend.ZoneOps;
 import io.mpathnbd.core.request.BlockOp;
 import io.mpathnbd.core.request.BlockRequest;
 import io.mpathnbd.core.request.Errno;
@@ -281,6 +282,12 @@ public final class FaultInjectingDriver implements BackendDriver {
         void lose(String reason) {
             lossReason = reason;
             close();
+        }
+
+        /** The real session's zone commands, without faults: a lost session's fail as the real one's do. */
+        @Override
+        public ZoneOps zones() {
+            return inner.zones();
         }
 
         @Override

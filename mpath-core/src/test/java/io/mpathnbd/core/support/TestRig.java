@@ -71,6 +71,10 @@ public final class TestRig implements AutoCloseable {
         return new FaultInjectingDriver(fileDriver(image));
     }
 
+    public FaultInjectingDriver faulty(String uri) {
+        return new FaultInjectingDriver(fileDriver(uri));
+    }
+
     public Export export(ExportConfig config) {
         return export(config, ExportObserver.NONE);
     }
