@@ -45,6 +45,7 @@ final class Dispatcher {
     private final LongAdder requeues = new LongAdder();
     private final ClientErrorLog errorLog = new ClientErrorLog();
     private volatile IoPolicy policy;
+    private volatile ZonedWrites zoned;
 
     Dispatcher(Export export, IoPolicy policy, ExportObserver observer, PathSet paths, DiskProfile disk,
             Timers timers) {
@@ -104,7 +105,26 @@ final class Dispatcher {
             export.control().flush(request);
             return;
         }
+        if (op.modifiesData() && op != BlockOp.TRIM && disk.zones() != null) {
+            zonedWrites().submit(request);
+            return;
+        }
         dispatch(request, null);
+    }
+
+    /** The zoned export's write plugs, made on first use; null when the export is not zoned. */
+    ZonedWrites zonedWrites() {
+        ZonedWrites z = zoned;
+        if (z == null && disk.zones() != null) {
+            synchronized (this) {
+                z = zoned;
+                if (z == null) {
+                    z = new ZonedWrites(this, export.control(), timers, disk.zones(), retryDelayNanos);
+                    zoned = z;
+                }
+            }
+        }
+        return z;
     }
 
     /** Picks a path and sends; with none usable, holds or fails the request. */
@@ -267,13 +287,21 @@ final class Dispatcher {
                     + " expired while it was fenced");
             return;
         }
+        if (request.exportState() instanceof ZoneWrite w) {
+            w.owner.inDoubt(w, failedPath); // never a blind resend into a sequential zone
+            return;
+        }
         dispatch(request, failedPath);
     }
 
     // ------------------------------------------------------------ failing requests
 
+    boolean closed() {
+        return paths.closed();
+    }
+
     /** Fails the request with ESHUTDOWN if the export is closing; true if it did. */
-    private boolean refuseIfClosed(BlockRequest request) {
+    boolean refuseIfClosed(BlockRequest request) {
         if (!paths.closed()) {
             return false;
         }

@@ -128,6 +128,16 @@ public final class Export {
         return disk.zones();
     }
 
+    /** Writes refused as unaligned before reaching a backend (0 for a plain export). */
+    public long unalignedWriteRefusals() {
+        ZonedWrites z = dispatcher.zonedWrites();
+        return z == null ? 0 : z.unalignedRefusals();
+    }
+
+    ZonedWrites zonedWritesForTest() {
+        return dispatcher.zonedWrites();
+    }
+
     /** Disk identity shared by all paths, or null. */
     public String identity() {
         return disk.identity();

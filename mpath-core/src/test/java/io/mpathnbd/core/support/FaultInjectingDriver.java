@@ -11,6 +11,8 @@ import io.mpathnbd.core.backend.ZoneOps;
 import io.mpathnbd.core.request.BlockOp;
 import io.mpathnbd.core.request.BlockRequest;
 import io.mpathnbd.core.request.Errno;
+import io.mpathnbd.core.request.Extents;
+import io.netty.buffer.ByteBuf;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -33,8 +35,12 @@ import java.util.function.UnaryOperator;
  * and fail probes. Failures are delivered from a separate thread, as a real backend's connection thread would.
  */
 public final class FaultInjectingDriver implements BackendDriver {
-    /** What to do with a request instead of serving it. */
-    public enum Action { PATH, TIMEOUT, TARGET, RETRY_SAME_PATH, HANG }
+    /**
+     * What to do with a request instead of serving it. LANDED_THEN_PATH serves it, then loses the answer (a
+     * connection cut after the disk took the write); HALF_THEN_PATH serves the first half of a WRITE's blocks
+     * (512 bytes each), then loses the answer (a write the disk took in part).
+     */
+    public enum Action { PATH, TIMEOUT, TARGET, RETRY_SAME_PATH, HANG, LANDED_THEN_PATH, HALF_THEN_PATH }
 
     private static final ExecutorService CALLBACKS = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "fake-backend");
@@ -250,6 +256,30 @@ public final class FaultInjectingDriver implements BackendDriver {
                 case PATH:
                     deliver(callback, Failure.path("injected path failure"));
                     return;
+                case LANDED_THEN_PATH:
+                    served.add(new Served(request.op(), request.offset(), System.nanoTime()));
+                    inner.submit(request, lostAnswer(callback));
+                    return;
+                case HALF_THEN_PATH:
+                    int half = request.length() / 2 / 512 * 512;
+                    ByteBuf p = request.payload();
+                    BlockRequest part = new BlockRequest(request.op(), request.flags(), request.offset(), half,
+                            request.cookie(), p == null ? null : p.retainedSlice(p.readerIndex(), half), null);
+                    served.add(new Served(request.op(), request.offset(), System.nanoTime()));
+                    inner.submit(part, lostAnswer(new BackendCallback() {
+                        @Override
+                        public void succeeded(ByteBuf data, Extents extents) {
+                            part.releasePayload();
+                            callback.succeeded(data, extents);
+                        }
+
+                        @Override
+                        public void failed(Failure failure) {
+                            part.releasePayload();
+                            callback.failed(failure);
+                        }
+                    }));
+                    return;
                 case TIMEOUT:
                     deliver(callback, Failure.timeout("injected timeout"));
                     return;
@@ -260,6 +290,25 @@ public final class FaultInjectingDriver implements BackendDriver {
                 default:
                     deliver(callback, Failure.retrySamePath("injected busy"));
             }
+        }
+
+        /** Passes the real answer's end on as a path failure: the disk acted, the answer was lost. */
+        private BackendCallback lostAnswer(BackendCallback callback) {
+            return new BackendCallback() {
+                @Override
+                public void succeeded(ByteBuf data, Extents extents) {
+                    if (data != null) {
+                        data.release();
+                    }
+                    lose("injected: answer lost after the request was served");
+                    callback.failed(Failure.path("injected: answer lost after the request was served"));
+                }
+
+                @Override
+                public void failed(Failure failure) {
+                    callback.failed(failure);
+                }
+            };
         }
 
         private void deliver(BackendCallback callback, Failure failure) {

@@ -1,0 +1,175 @@
+package io.mpathnbd.core.export;
+
+import static io.mpathnbd.core.support.TestClient.await;
+import static io.mpathnbd.core.support.TestClient.ok;
+import static io.mpathnbd.core.support.TestRig.fastConfig;
+import static io.mpathnbd.core.support.TestRig.path;
+import static io.mpathnbd.testing.peers.Images.pattern;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.mpathnbd.core.backend.AccessState;
+import io.mpathnbd.core.path.Path;
+import io.mpathnbd.core.request.BlockOp;
+import io.mpathnbd.core.request.Errno;
+import io.mpathnbd.core.support.FaultInjectingDriver;
+import io.mpathnbd.core.support.FaultInjectingDriver.Action;
+import io.mpathnbd.core.support.Outcome;
+import io.mpathnbd.core.support.TestClient;
+import io.mpathnbd.core.support.TestRig;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Writes through a zoned export of two paths (a nearer, so it carries I/O) to one emulated zoned file, reached the
+ * second time through a symbolic link: 8 zones of 64 KiB, zone 0 conventional. The faults act on real sessions: a
+ * write is lost before the disk, or the disk takes it (whole or half) and the answer is lost.
+ */
+class ZonedWritesTest {
+    private static final int KIB = 1024;
+    private static final int ZONE = 64 * KIB;
+
+    @TempDir
+    java.nio.file.Path dir;
+
+    private TestRig rig;
+    private java.nio.file.Path img;
+    private FaultInjectingDriver fa;
+    private FaultInjectingDriver fb;
+    private Export e;
+    private Path a;
+    private TestClient c;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        rig = new TestRig(dir);
+        img = rig.image("z.img", 8 * ZONE);
+        java.nio.file.Path link = Files.createSymbolicLink(dir.resolve("z-link.img"), img);
+        e = rig.export(fastConfig("zw"));
+        fa = rig.faulty(uri(img));
+        fb = rig.faulty(uri(link));
+        a = e.addPath(path("a", 1, AccessState.OPTIMIZED), fa);
+        e.addPath(path("b", 2, AccessState.OPTIMIZED), fb);
+        TestRig.startLive(e);
+        c = new TestClient(e);
+    }
+
+    private static String uri(java.nio.file.Path p) {
+        return "file:" + p.toAbsolutePath() + "?zone-size=64KiB&conventional=1";
+    }
+
+    @AfterEach
+    void tearDown() {
+        c.assertNoDuplicateAnswers();
+        rig.close();
+        c.assertPayloadsReleased();
+    }
+
+    private long writesServed() {
+        return fa.servedCount(BlockOp.WRITE) + fb.servedCount(BlockOp.WRITE);
+    }
+
+    private byte[] read(long offset, int length) {
+        return ok(c.read(offset, length)).data();
+    }
+
+    @Test
+    void aWriteBehindTheWritePointerIsRefusedBeforeAnyBackend() {
+        ok(c.write(ZONE, pattern(1, 8192)));
+        ok(c.write(ZONE + 8192, pattern(2, 8192)));
+        long served = writesServed();
+        Outcome behind = await(c.write(ZONE, pattern(3, 4096)));
+        assertFalse(behind.ok());
+        assertEquals(Errno.EIO, behind.errno());
+        assertTrue(behind.message().contains("unaligned write: zone 1 write pointer is at 81920, the write starts at "
+                + ZONE), behind.message());
+        Outcome ahead = await(c.write(ZONE + 32768, pattern(4, 4096)));
+        assertFalse(ahead.ok());
+        assertEquals(served, writesServed(), "a refused write reached a backend");
+        assertEquals(2, e.zonedWritesForTest().unalignedRefusals());
+        assertArrayEquals(pattern(2, 8192), read(ZONE + 8192, 8192));
+    }
+
+    @Test
+    void manyWritesInFlightToOneZoneLandInOrder() {
+        // all 32 are submitted before the first is answered: without the plug the emulator's threads reorder them
+        List<CompletableFuture<Outcome>> writes = new ArrayList<>();
+        for (int i = 0; i < 32; i++) {
+            writes.add(c.write(2 * ZONE + i * 2048L, pattern(100 + i, 2048)));
+        }
+        for (CompletableFuture<Outcome> w : writes) {
+            ok(w);
+        }
+        for (int i = 0; i < 32; i++) {
+            assertArrayEquals(pattern(100 + i, 2048), read(2 * ZONE + i * 2048L, 2048), "chunk " + i);
+        }
+        ok(c.write(2 * ZONE + 32 * 2048L, pattern(7, 512))); // the cached pointer followed every write
+    }
+
+    @Test
+    void aConventionalZoneIsNotPlugged() {
+        ok(c.write(8192, pattern(1, 4096)));
+        ok(c.write(0, pattern(2, 4096))); // anywhere, in any order
+        assertArrayEquals(pattern(2, 4096), read(0, 4096));
+    }
+
+    @Test
+    void aWriteLostBeforeTheDiskIsSentAgain() {
+        ok(c.write(3 * ZONE, pattern(1, 4096)));
+        fa.failNext(BlockOp.WRITE, Action.PATH);
+        ok(c.write(3 * ZONE + 4096, pattern(2, 4096)));
+        assertArrayEquals(pattern(2, 4096), read(3 * ZONE + 4096, 4096));
+        ok(c.write(3 * ZONE + 8192, pattern(3, 4096)));
+    }
+
+    @Test
+    void aWriteThatLandedIsNotSentAgain() {
+        ok(c.write(4 * ZONE, pattern(1, 4096)));
+        long before = writesServed();
+        fa.failNext(BlockOp.WRITE, Action.LANDED_THEN_PATH);
+        Outcome o = ok(c.write(4 * ZONE + 4096, pattern(2, 4096)));
+        assertTrue(o.ok());
+        assertEquals(before + 1, writesServed(), "a write that landed was sent again");
+        assertArrayEquals(pattern(2, 4096), read(4 * ZONE + 4096, 4096));
+        ok(c.write(4 * ZONE + 8192, pattern(3, 4096)));
+        assertArrayEquals(pattern(3, 4096), read(4 * ZONE + 8192, 4096));
+    }
+
+    @Test
+    void aWriteThatLandedInPartSendsOnlyTheRest() {
+        long before = writesServed();
+        fa.failNext(BlockOp.WRITE, Action.HALF_THEN_PATH);
+        byte[] data = pattern(5, 8192);
+        ok(c.write(5 * ZONE, data));
+        assertEquals(before + 2, writesServed(), "the half, then the rest");
+        assertArrayEquals(data, read(5 * ZONE, 8192));
+        ok(c.write(5 * ZONE + 8192, pattern(6, 512)));
+        assertArrayEquals(new byte[ZONE - 8192 - 512], read(5 * ZONE + 8192 + 512, ZONE - 8192 - 512));
+    }
+
+    @Test
+    void writesQueuedBehindALostOneStayInOrder() {
+        fa.failNext(BlockOp.WRITE, Action.LANDED_THEN_PATH);
+        List<CompletableFuture<Outcome>> writes = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            writes.add(c.write(6 * ZONE + i * 4096L, pattern(200 + i, 4096)));
+        }
+        for (CompletableFuture<Outcome> w : writes) {
+            ok(w);
+        }
+        byte[] all = read(6 * ZONE, 8 * 4096);
+        for (int i = 0; i < 8; i++) {
+            assertArrayEquals(pattern(200 + i, 4096), Arrays.copyOfRange(all, i * 4096, (i + 1) * 4096), "chunk " + i);
+        }
+        assertTrue(a.requests() > 0);
+    }
+}
