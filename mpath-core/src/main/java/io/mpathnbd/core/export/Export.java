@@ -43,6 +43,7 @@ public final class Export {
     private final PathEvents events;
     private final ControlSpread control;
     private final PathTimings pathTimings;
+    private final ZoneControl zoneControl;
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
 
     /**
@@ -58,6 +59,7 @@ public final class Export {
         IoPolicy policy = IoPolicies.create(config.ioPolicy() == null ? IoPolicies.NUMA : config.ioPolicy());
         this.dispatcher = new Dispatcher(this, policy, this.observer, paths, disk, timers);
         this.control = new ControlSpread(config.name(), paths, dispatcher, timers);
+        this.zoneControl = new ZoneControl(config.name(), disk, control, dispatcher);
         this.events = new PathEvents(this, this.observer, paths, disk, dispatcher.held, control, timers);
         this.pathTimings = new PathTimings(config.reconnectMin(), config.reconnectMax(), config.probeInterval(),
                 config.failback() == FailbackMode.MANUAL);
@@ -130,8 +132,12 @@ public final class Export {
 
     /** Writes refused as unaligned before reaching a backend (0 for a plain export). */
     public long unalignedWriteRefusals() {
-        ZonedWrites z = dispatcher.zonedWrites();
-        return z == null ? 0 : z.unalignedRefusals();
+        return zoneControl.unalignedWriteRefusals();
+    }
+
+    /** Zone report and management; each command refuses clearly when the export is not zoned. */
+    public ZoneControl zoneControl() {
+        return zoneControl;
     }
 
     ZonedWrites zonedWritesForTest() {

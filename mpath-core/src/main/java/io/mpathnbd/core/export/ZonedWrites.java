@@ -118,6 +118,13 @@ final class ZonedWrites {
         }
     }
 
+    /** A zone command changed zone {@code zone}: its next write reads the pointer again. */
+    void doubt(int zone) {
+        if (zone >= 0 && zone < plugs.length) {
+            plugs[zone].doubt();
+        }
+    }
+
     // ------------------------------------------------------------ answers to an attempt
 
     void landed(ZoneWrite w, long end) {

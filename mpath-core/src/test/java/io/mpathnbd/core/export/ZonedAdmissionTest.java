@@ -68,6 +68,8 @@ class ZonedAdmissionTest {
         e.addPath(path("a"), rig.fileDriver(img));
         TestRig.startLive(e);
         assertNull(e.zones());
+        var r = e.zoneControl().report(0, 4096).get(10, TimeUnit.SECONDS);
+        assertEquals("export plain is not zoned", r.failure().message());
     }
 
     @Test

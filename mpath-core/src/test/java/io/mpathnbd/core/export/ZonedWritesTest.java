@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mpathnbd.core.backend.AccessState;
+import io.mpathnbd.core.backend.ControlResult;
 import io.mpathnbd.core.path.Path;
 import io.mpathnbd.core.request.BlockOp;
 import io.mpathnbd.core.request.Errno;
@@ -19,11 +20,16 @@ import io.mpathnbd.core.support.FaultInjectingDriver.Action;
 import io.mpathnbd.core.support.Outcome;
 import io.mpathnbd.core.support.TestClient;
 import io.mpathnbd.core.support.TestRig;
+import io.mpathnbd.core.zone.Zone;
+import io.mpathnbd.core.zone.ZoneAction;
+import io.mpathnbd.core.zone.ZoneCondition;
+import io.mpathnbd.core.zone.ZoneError;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -171,5 +177,35 @@ class ZonedWritesTest {
             assertArrayEquals(pattern(200 + i, 4096), Arrays.copyOfRange(all, i * 4096, (i + 1) * 4096), "chunk " + i);
         }
         assertTrue(a.requests() > 0);
+    }
+
+    @Test
+    void aResetEmptiesTheZoneAndTheNextWriteStartsOver() throws Exception {
+        ok(c.write(7 * ZONE, pattern(1, 8192)));
+        ControlResult<Void> r = e.zoneControl().manage(ZoneAction.RESET, 7 * ZONE, 1).get(10, TimeUnit.SECONDS);
+        assertTrue(r.succeeded(), r.toString());
+        assertEquals(1, e.zoneControl().resets());
+        assertArrayEquals(new byte[8192], read(7 * ZONE, 8192));
+        ok(c.write(7 * ZONE, pattern(2, 4096))); // the cached pointer was doubted, read again: at the start
+        List<Zone> zones = e.zoneControl().report(7 * ZONE, ZONE).get(10, TimeUnit.SECONDS).value();
+        assertEquals(1, zones.size());
+        assertEquals(7 * ZONE + 4096, zones.get(0).writePointer());
+        assertEquals(ZoneCondition.IMPLICIT_OPEN, zones.get(0).condition());
+    }
+
+    @Test
+    void badZoneCommandsAreRefusedAndChangeNothing() throws Exception {
+        ok(c.write(3 * ZONE, pattern(1, 4096)));
+        ControlResult<Void> notStart = e.zoneControl().manage(ZoneAction.RESET, 3 * ZONE + 512, 1)
+                .get(10, TimeUnit.SECONDS);
+        assertEquals(ZoneError.INVALID_REQUEST, notStart.failure().zoneError());
+        assertTrue(notStart.failure().message().contains("is not a zone start"), notStart.toString());
+        ControlResult<Void> tooMany = e.zoneControl().manage(ZoneAction.RESET, 3 * ZONE, 6).get(10, TimeUnit.SECONDS);
+        assertTrue(tooMany.failure().message().contains("count 6 from zone 3 is not within the 8 zones"),
+                tooMany.toString());
+        ControlResult<List<Zone>> beyond = e.zoneControl().report(8L * ZONE, ZONE).get(10, TimeUnit.SECONDS);
+        assertEquals(ZoneError.INVALID_REQUEST, beyond.failure().zoneError());
+        assertEquals(0, e.zoneControl().resets());
+        assertArrayEquals(pattern(1, 4096), read(3 * ZONE, 4096));
     }
 }
