@@ -15,6 +15,8 @@ import io.mpathnbd.core.export.Export;
  * @param blockSizes the constraints advertised and enforced
  * @param extendedHeaders whether NBD_OPT_EXTENDED_HEADERS was negotiated: 32-byte headers both ways, 64-bit lengths,
  *     PAYLOAD_LEN on writes, no simple replies
+ * @param zoneContextId the id of {@code x-mpath:zone-type-condition} (zoned exports only), 0 if not selected
+ * @param writePointerContextId the id of {@code x-mpath:write-pointer} (zoned exports only), 0 if not selected
  */
 record ExportSession(
         Export export,
@@ -25,10 +27,18 @@ record ExportSession(
         int metaContextId,
         boolean allocationFromExport,
         BlockSizes blockSizes,
-        boolean extendedHeaders) {
+        boolean extendedHeaders,
+        int zoneContextId,
+        int writePointerContextId) {
 
+    /** Any context selected: BLOCK_STATUS is allowed. */
     boolean hasMetaContext() {
-        return metaContextId != 0;
+        return metaContextId != 0 || hasZoneContext();
+    }
+
+    /** A zone context selected: BLOCK_STATUS reads the zones. */
+    boolean hasZoneContext() {
+        return zoneContextId != 0 || writePointerContextId != 0;
     }
 
     boolean has(int transmissionFlag) {

@@ -97,6 +97,8 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     private boolean extendedHeaders;
     private Export metaContextExport;
     private int metaContextId;
+    private int zoneContextId;
+    private int writePointerContextId;
     private int nextMetaContextId = 1;
     private int options;
     private boolean finished;
@@ -604,10 +606,10 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
             refuseForTls(ctx, OPT_LIST_META_CONTEXT, tlsDemand);
             return;
         }
-        if (MetaContexts.listed(request.queries())) {
+        for (String name : MetaContexts.listed(request.queries(), listed.zones() != null)) {
             // ids in a LIST answer are reserved: zero
             ctx.write(new NbdOptionReply(OPT_LIST_META_CONTEXT, REP_META_CONTEXT,
-                    NbdOptionPayloads.metaContext(ctx.alloc(), 0, MetaContexts.BASE_ALLOCATION)));
+                    NbdOptionPayloads.metaContext(ctx.alloc(), 0, name)));
         }
         ack(ctx, OPT_LIST_META_CONTEXT);
     }
@@ -637,11 +639,18 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
             refuseForTls(ctx, OPT_SET_META_CONTEXT, tlsDemand);
             return;
         }
-        if (MetaContexts.selected(request.queries())) {
+        for (String name : MetaContexts.selected(request.queries(), export.zones() != null)) {
             metaContextExport = export;
-            metaContextId = nextMetaContextId++;
+            int id = nextMetaContextId++;
+            if (name.equals(MetaContexts.BASE_ALLOCATION)) {
+                metaContextId = id;
+            } else if (name.equals(MetaContexts.ZONE_TYPE_CONDITION)) {
+                zoneContextId = id;
+            } else {
+                writePointerContextId = id;
+            }
             ctx.write(new NbdOptionReply(OPT_SET_META_CONTEXT, REP_META_CONTEXT,
-                    NbdOptionPayloads.metaContext(ctx.alloc(), metaContextId, MetaContexts.BASE_ALLOCATION)));
+                    NbdOptionPayloads.metaContext(ctx.alloc(), id, name)));
         }
         ack(ctx, OPT_SET_META_CONTEXT);
     }
@@ -649,6 +658,8 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     private void clearMetaContext() {
         metaContextExport = null;
         metaContextId = 0;
+        zoneContextId = 0;
+        writePointerContextId = 0;
     }
 
     /** Fixes what this connection gets from {@code export}; GO after INFO with nothing between gives the same. */
@@ -660,9 +671,11 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
                 limits.maxPayload());
         // block status needs SET_META_CONTEXT for this same export (names resolve to exports, so "" and the
         // default's own name count as the same)
-        int contextId = structured && metaContextExport == export ? metaContextId : 0;
-        return new ExportSession(export, export.name(), export.size(), flags, structured, contextId,
-                Capability.has(capabilities, Capability.BLOCK_STATUS), sizes, extendedHeaders);
+        boolean selected = structured && metaContextExport == export;
+        boolean zoned = selected && export.zones() != null;
+        return new ExportSession(export, export.name(), export.size(), flags, structured,
+                selected ? metaContextId : 0, Capability.has(capabilities, Capability.BLOCK_STATUS), sizes,
+                extendedHeaders, zoned ? zoneContextId : 0, zoned ? writePointerContextId : 0);
     }
 
     /**

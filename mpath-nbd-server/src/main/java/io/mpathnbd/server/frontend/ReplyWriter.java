@@ -95,6 +95,44 @@ final class ReplyWriter implements ReplySink {
                 Extents.allData(length), extended).requestOffset(offset));
     }
 
+    /**
+     * BLOCK_STATUS with several contexts (any may be null: not selected): one chunk per context, DONE on the last
+     * (any thread).
+     */
+    void blockStatus(BlockRequest request, Extents allocation, Extents zoneTypes, Extents writePointers) {
+        if (!loop.inEventLoop()) {
+            try {
+                loop.execute(() -> blockStatus(request, allocation, zoneTypes, writePointers));
+            } catch (RejectedExecutionException e) {
+                // the event loop is gone and the connection with it
+            }
+            return;
+        }
+        try {
+            if (!ctx.channel().isActive()) {
+                return;
+            }
+            boolean one = request.hasFlag(BlockFlags.REQ_ONE);
+            int last = writePointers != null ? 3 : zoneTypes != null ? 2 : 1;
+            if (allocation != null) {
+                statusChunk(request, session.metaContextId(), fit(allocation, request.length(), one), last == 1);
+            }
+            if (zoneTypes != null) {
+                statusChunk(request, session.zoneContextId(), zoneTypes, last == 2);
+            }
+            if (writePointers != null) {
+                statusChunk(request, session.writePointerContextId(), writePointers, true);
+            }
+        } finally {
+            owner.completed(request);
+        }
+    }
+
+    private void statusChunk(BlockRequest request, int contextId, Extents extents, boolean done) {
+        write(new NbdBlockStatusChunk(done ? NbdConstants.REPLY_FLAG_DONE : 0, request.cookie(), contextId, extents,
+                extended).requestOffset(request.offset()));
+    }
+
     private void onSucceeded(BlockRequest request, ByteBuf data, Extents extents) {
         try {
             if (!ctx.channel().isActive()) {

@@ -206,6 +206,12 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         int length = carriedLength(type, request.length());
+        if (type == CMD_BLOCK_STATUS && session.hasZoneContext()) {
+            request.release();
+            inFlight++;
+            new ZoneStatusRequest(session, replies, flags, offset, length, cookie).start();
+            return;
+        }
         if (type == CMD_BLOCK_STATUS && !session.allocationFromExport()) {
             request.release();
             replies.allData(cookie, offset, length);

@@ -80,13 +80,26 @@ class NegotiationRulesTest {
 
     @Test
     void metaContextQueries() {
-        assertTrue(MetaContexts.listed(List.of()));
-        assertTrue(MetaContexts.listed(List.of("base:")));
-        assertTrue(MetaContexts.listed(List.of("qemu:dirty-bitmap:x", "base:allocation")));
-        assertFalse(MetaContexts.listed(List.of("qemu:", "base:nothing")));
-        assertTrue(MetaContexts.selected(List.of("x-foo:bar", "base:allocation")));
-        assertFalse(MetaContexts.selected(List.of("base:")), "the wildcard must not select in SET");
-        assertFalse(MetaContexts.selected(List.of()));
+        List<String> base = List.of("base:allocation");
+        assertEquals(base, MetaContexts.listed(List.of(), false));
+        assertEquals(base, MetaContexts.listed(List.of("base:"), false));
+        assertEquals(base, MetaContexts.listed(List.of("qemu:dirty-bitmap:x", "base:allocation"), false));
+        assertEquals(List.of(), MetaContexts.listed(List.of("qemu:", "base:nothing"), false));
+        assertEquals(base, MetaContexts.selected(List.of("x-foo:bar", "base:allocation"), false));
+        assertEquals(List.of(), MetaContexts.selected(List.of("base:"), false), "the wildcard must not select in SET");
+        assertEquals(List.of(), MetaContexts.selected(List.of(), false));
+    }
+
+    @Test
+    void zoneContextsOnlyForZonedExports() {
+        List<String> all = List.of("base:allocation", "x-mpath:zone-type-condition", "x-mpath:write-pointer");
+        assertEquals(all, MetaContexts.listed(List.of(), true));
+        assertEquals(all.subList(1, 3), MetaContexts.listed(List.of("x-mpath:"), true));
+        assertEquals(List.of(), MetaContexts.listed(List.of("x-mpath:"), false));
+        assertEquals(List.of("x-mpath:write-pointer"), MetaContexts.selected(List.of("x-mpath:write-pointer"), true));
+        assertEquals(List.of(), MetaContexts.selected(List.of("x-mpath:write-pointer"), false));
+        assertEquals(List.of(), MetaContexts.selected(List.of("x-mpath:"), true), "no wildcard in SET");
+        assertEquals(List.of(), MetaContexts.listed(List.of("x-mpath:nothing"), true));
     }
 
     @Test

@@ -35,7 +35,7 @@ class RequestValidatorTest {
             | TFLAG_SEND_WRITE_ZEROES;
 
     private static ExportSession session(int flags, int metaContextId) {
-        return new ExportSession(null, "t", SIZE, flags, true, metaContextId, true, SIZES, false);
+        return new ExportSession(null, "t", SIZE, flags, true, metaContextId, true, SIZES, false, 0, 0);
     }
 
     private static Rejection check(ExportSession s, int type, int flags, long offset, long length) {
@@ -43,7 +43,7 @@ class RequestValidatorTest {
     }
 
     private static ExportSession extended(int flags) {
-        return new ExportSession(null, "t", SIZE, flags, true, 1, true, SIZES, true);
+        return new ExportSession(null, "t", SIZE, flags, true, 1, true, SIZES, true, 0, 0);
     }
 
     @Test
