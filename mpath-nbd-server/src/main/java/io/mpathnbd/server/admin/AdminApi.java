@@ -83,14 +83,21 @@ final class AdminApi {
         if (n >= 2 && s.get(0).equals("api") && s.get(1).equals("exports")) {
             if (n == 2) {
                 allow(method, HttpMethod.GET);
-                ArrayNode all = AdminResponse.JSON.createArrayNode();
-                gateway.exports().forEach(e -> all.add(ExportJson.export(e, gateway.access(e))));
-                return done(AdminResponse.ok(all));
+                List<CompletableFuture<ObjectNode>> views = new java.util.ArrayList<>();
+                gateway.exports().forEach(e -> views.add(view(e)));
+                return CompletableFuture.allOf(views.toArray(new CompletableFuture<?>[0])).thenApply(v -> {
+                    ArrayNode all = AdminResponse.JSON.createArrayNode();
+                    views.forEach(f -> all.add(f.join()));
+                    return AdminResponse.ok(all);
+                });
             }
             Export export = export(s.get(2));
             if (n == 3) {
                 allow(method, HttpMethod.GET);
-                return done(AdminResponse.ok(ExportJson.export(export, gateway.access(export))));
+                return view(export).thenApply(AdminResponse::ok);
+            }
+            if (n >= 4 && s.get(3).equals("zones")) {
+                return ZoneRoutes.handle(export, s.subList(4, n), req);
             }
             if (n == 4 && s.get(3).equals("iopolicy")) {
                 allow(method, HttpMethod.PUT, HttpMethod.GET);
@@ -134,6 +141,26 @@ final class AdminApi {
         }
         throw new ApiError(HttpResponseStatus.NOT_FOUND, "no such resource: /" + String.join("/", s)
                 + " (see GET / for the endpoints)");
+    }
+
+    /**
+     * An export's JSON; a zoned one's also counts its open zones, from a report through one live path (without a
+     * live path, or if it fails, {@code open-zones} is null).
+     */
+    private CompletableFuture<ObjectNode> view(Export e) {
+        ObjectNode n = ExportJson.export(e, gateway.access(e));
+        if (!n.has("zones")) {
+            return CompletableFuture.completedFuture(n);
+        }
+        ObjectNode z = (ObjectNode) n.get("zones");
+        return e.zoneControl().report(0, e.size()).thenApply(r -> {
+            if (r.succeeded()) {
+                z.put("open-zones", r.value().stream().filter(zone -> zone.condition().open()).count());
+            } else {
+                z.putNull("open-zones");
+            }
+            return n;
+        });
     }
 
     private Export export(String name) {
@@ -243,6 +270,10 @@ final class AdminApi {
         e.add("POST /api/exports/{name}/paths  {\"uri\": \"...\", \"id\": \"optional\"}");
         e.add("DELETE /api/exports/{name}/paths/{id}");
         e.add("PUT /api/exports/{name}/iopolicy  {\"iopolicy\": \"round-robin\"}");
+        e.add("GET /api/exports/{name}/zones");
+        e.add("POST /api/exports/{name}/zones/report  {\"offset\": 0, \"length\": 1048576, \"count\": 4}");
+        e.add("POST /api/exports/{name}/zones/{reset|open|close|finish}  {\"offset\": 0, \"count\": 1} or "
+                + "{\"all\": true}");
         e.add("GET /metrics");
         e.add("GET /health");
         e.add("GET /health/{name}");
@@ -278,7 +309,7 @@ final class AdminApi {
         }
     }
 
-    private static ObjectNode object(AdminRequest req, List<String> fields) {
+    static ObjectNode object(AdminRequest req, List<String> fields) {
         byte[] body = req.body();
         if (body == null || body.length == 0) {
             throw new ApiError(HttpResponseStatus.BAD_REQUEST, "missing JSON body (expected an object with "

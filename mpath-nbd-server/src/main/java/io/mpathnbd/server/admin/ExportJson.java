@@ -6,6 +6,7 @@ import io.mpathnbd.core.backend.Capability;
 import io.mpathnbd.core.export.Export;
 import io.mpathnbd.core.export.ExportHealth;
 import io.mpathnbd.core.path.Path;
+import io.mpathnbd.core.zone.ZoneLayout;
 import io.mpathnbd.server.access.AccessRule;
 import io.mpathnbd.server.access.ExportAccess;
 
@@ -33,6 +34,12 @@ final class ExportJson {
         n.put("capabilities", ready ? Capability.describe(e.capabilities()) : "");
         // read-only for every client: configured so, or every path is
         n.put("read-only", access.readOnly() || ready && Capability.has(e.capabilities(), Capability.READ_ONLY));
+        ZoneLayout zones = e.zones();
+        if (zones != null) {
+            ObjectNode z = ZoneRoutes.layout(e, zones);
+            z.remove("export");
+            n.set("zones", z);
+        }
         var allow = n.putArray("allow");
         for (AccessRule r : access.allow()) {
             allow.add(r.describe());

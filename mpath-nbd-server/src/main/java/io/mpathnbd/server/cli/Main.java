@@ -18,7 +18,7 @@ import picocli.CommandLine.Spec;
         commandListHeading = "%nCommands:%n",
         footer = {"", "Exit codes: 0 ok, 1 run-time error, 2 usage or configuration error.",
                 "Run 'mpath-nbd COMMAND --help' for a command's options."},
-        subcommands = {ServeCommand.class, StatusCommand.class, PathCommand.class, IoPolicyCommand.class,
+        subcommands = {ServeCommand.class, StatusCommand.class, PathCommand.class, IoPolicyCommand.class, ZoneCommand.class,
                 DemoCommand.class, DiscoverCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int EXIT_OK = 0;

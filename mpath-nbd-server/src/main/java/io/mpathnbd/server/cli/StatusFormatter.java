@@ -50,6 +50,19 @@ final class StatusFormatter {
             sb.append(" identity=").append(identity);
         }
         sb.append('\n');
+        JsonNode z = e.get("zones");
+        if (z != null && z.isObject()) {
+            JsonNode open = z.get("open-zones");
+            sb.append("  zoned: model=").append(z.path("model").asText())
+                    .append(" zone-size=").append(humanSize(z.path("zone-size").asLong()))
+                    .append(" zones=").append(z.path("zone-count").asLong())
+                    .append(" open=").append(open == null || open.isNull() ? "?" : open.asText())
+                    .append(" max-open=").append(z.path("max-open").asLong() == 0 ? "unlimited"
+                            : z.path("max-open").asText())
+                    .append(" resets=").append(z.path("resets").asLong())
+                    .append(" unaligned-write-refusals=").append(z.path("unaligned-write-refusals").asLong())
+                    .append('\n');
+        }
         List<String[]> rows = new ArrayList<>();
         for (JsonNode p : e.path("paths")) {
             rows.add(new String[] {

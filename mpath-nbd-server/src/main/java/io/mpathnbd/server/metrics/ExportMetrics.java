@@ -57,6 +57,12 @@ public final class ExportMetrics implements ExportObserver {
                 .register(registry));
         keep(FunctionCounter.builder(MeterNames.EXPORT_PATH_FAILURES, e, Export::pathFailures).tags(tags)
                 .description("Live paths that failed, with or without requests in flight").register(registry));
+        // zoned exports only count these; a plain export's stay 0
+        keep(FunctionCounter.builder(MeterNames.EXPORT_ZONE_RESETS, e, x -> x.zoneControl().resets()).tags(tags)
+                .description("Zone reset commands (one zone, or one RESET ALL) that succeeded").register(registry));
+        keep(FunctionCounter.builder(MeterNames.EXPORT_UNALIGNED_WRITE_REFUSALS, e, Export::unalignedWriteRefusals)
+                .tags(tags).description("Writes to a sequential zone refused before any backend: not at the write "
+                        + "pointer").register(registry));
     }
 
     private <M extends Meter> M keep(M meter) {

@@ -22,6 +22,8 @@ public final class MeterNames {
     public static final String EXPORT_CLIENTS = "mpath.export.clients";
     public static final String EXPORT_PATH_FAILURES = "mpath.export.path.failures";
     public static final String EXPORT_USABLE_PATHS = "mpath.export.usable.paths";
+    public static final String EXPORT_ZONE_RESETS = "mpath.export.zone.resets";
+    public static final String EXPORT_UNALIGNED_WRITE_REFUSALS = "mpath.export.unaligned.write.refusals";
     public static final String EXPORT_ACCESS_REFUSED = "mpath.export.access.refused";
 
     public static final String CLIENT_CONNECTIONS_NOW = "mpath.client.connections";
