@@ -210,6 +210,9 @@ final class DiskProfile {
     /** What a late path lacks of what the export already advertises, or null. */
     private String lacking(BackendInfo info) {
         int pinned = capabilities & ~(UNITED_CAPABILITIES | Capability.MULTI_CONN);
+        if (zones != null && config.trimResetsZones()) {
+            pinned &= ~Capability.TRIM; // answered by the export, not the paths
+        }
         int missing = pinned & ~info.capabilities();
         if (missing != 0) {
             return "lacks capabilities the export already advertises: " + Capability.describe(missing)
@@ -303,6 +306,9 @@ final class DiskProfile {
         int caps = (and & ~(UNITED_CAPABILITIES | Capability.MULTI_CONN)) | (or & UNITED_CAPABILITIES);
         if (Capability.has(caps, Capability.FLUSH)) {
             caps |= Capability.MULTI_CONN;
+        }
+        if (zones != null && config.trimResetsZones()) {
+            caps |= Capability.TRIM; // the export answers TRIM itself: a zone reset, or a hint it may ignore
         }
         max = Math.max(max, min);
         preferred = Math.min(Math.max(preferred, min), max);

@@ -105,9 +105,15 @@ final class Dispatcher {
             export.control().flush(request);
             return;
         }
-        if (op.modifiesData() && op != BlockOp.TRIM && disk.zones() != null) {
-            zonedWrites().submit(request);
-            return;
+        if (op.modifiesData() && disk.zones() != null) {
+            if (op != BlockOp.TRIM) {
+                zonedWrites().submit(request);
+                return;
+            }
+            if (export.config().trimResetsZones()) {
+                zonedWrites().trim(request);
+                return;
+            }
         }
         dispatch(request, null);
     }

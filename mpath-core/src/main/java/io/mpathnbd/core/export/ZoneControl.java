@@ -30,9 +30,10 @@ public final class ZoneControl {
         this.dispatcher = dispatcher;
     }
 
-    /** Zones reset (by RESET of one or more zones, or RESET ALL counted once per command). */
+    /** Zones reset: by RESET of one or more zones (RESET ALL counted once per command), or by a TRIM. */
     public long resets() {
-        return resets.sum();
+        ZonedWrites z = dispatcher.zonedWrites();
+        return resets.sum() + (z == null ? 0 : z.trimResets());
     }
 
     /** Writes refused as unaligned before reaching a backend. */

@@ -2,10 +2,12 @@ package io.mpathnbd.core.export;
 
 import io.mpathnbd.core.backend.ControlResult;
 import io.mpathnbd.core.path.Path;
+import io.mpathnbd.core.request.BlockOp;
 import io.mpathnbd.core.request.BlockRequest;
 import io.mpathnbd.core.request.Errno;
 import io.mpathnbd.core.time.Durations;
 import io.mpathnbd.core.zone.Zone;
+import io.mpathnbd.core.zone.ZoneAction;
 import io.mpathnbd.core.zone.ZoneLayout;
 import io.mpathnbd.core.zone.ZoneType;
 import java.util.List;
@@ -37,6 +39,7 @@ final class ZonedWrites {
     private final long retryDelayNanos;
     private final ZonePlug[] plugs;
     private final LongAdder unalignedRefusals = new LongAdder();
+    private final LongAdder trimResets = new LongAdder();
 
     ZonedWrites(Dispatcher dispatcher, ControlSpread control, Timers timers, ZoneLayout layout,
             long retryDelayNanos) {
@@ -78,6 +81,50 @@ final class ZonedWrites {
         }
     }
 
+    /**
+     * A TRIM on an export with {@code trim-resets-zones}: exactly one whole sequential zone is reset, in its turn
+     * behind the writes queued before it; any other TRIM is a hint the export takes and does nothing with (the
+     * zoned paths have no TRIM of their own).
+     */
+    void trim(BlockRequest request) {
+        long start = request.offset();
+        int z = layout.zoneIndex(start);
+        boolean wholeZone = z < plugs.length && start == layout.zoneStart(z)
+                && Integer.toUnsignedLong(request.length()) == layout.zoneSize();
+        ZonePlug plug = wholeZone ? plugs[z] : null;
+        if (plug == null || plug.type != null && plug.type != ZoneType.SEQUENTIAL_WRITE_REQUIRED) {
+            request.releasePayload();
+            request.sink().succeeded(request, null, null);
+            return;
+        }
+        if (plug.enter(request)) {
+            start(plug, request);
+        }
+    }
+
+    /** Zones reset by a TRIM. */
+    long trimResets() {
+        return trimResets.sum();
+    }
+
+    /** The TRIM holding {@code plug} resets its zone. */
+    private void reset(ZonePlug plug, BlockRequest request) {
+        long start = layout.zoneStart(plug.index);
+        control.<Void>throughOne("RESET ZONE (TRIM)", (p, s) -> s.zones().manage(ZoneAction.RESET, start))
+                .thenAccept(r -> {
+                    plug.doubt();
+                    if (r.succeeded()) {
+                        trimResets.increment();
+                        request.releasePayload();
+                        request.sink().succeeded(request, null, null);
+                    } else {
+                        dispatcher.finish(request, r.failure().errno() == 0 ? Errno.EIO : r.failure().errno(),
+                                "TRIM of zone " + plug.index + " (a zone reset): " + r.failure().message());
+                    }
+                    release(plug);
+                });
+    }
+
     /** {@code request} holds {@code plug}: check it against the write pointer and send it, or refuse it. */
     private void start(ZonePlug plug, BlockRequest request) {
         if (dispatcher.refuseIfClosed(request)) {
@@ -94,9 +141,19 @@ final class ZonedWrites {
             });
             return;
         }
+        boolean trim = request.op() == BlockOp.TRIM;
         if (plug.type != ZoneType.SEQUENTIAL_WRITE_REQUIRED) {
-            dispatcher.dispatch(request, null); // found to need no plug
+            if (trim) {
+                request.releasePayload(); // no zone to reset: a hint, taken
+                request.sink().succeeded(request, null, null);
+            } else {
+                dispatcher.dispatch(request, null); // found to need no plug
+            }
             release(plug);
+            return;
+        }
+        if (trim) {
+            reset(plug, request);
             return;
         }
         String why = plug.misaligned(request.offset());

@@ -208,4 +208,32 @@ class ZonedWritesTest {
         assertEquals(0, e.zoneControl().resets());
         assertArrayEquals(pattern(1, 4096), read(3 * ZONE, 4096));
     }
+
+    @Test
+    void aTrimOfAWholeZoneIsNoResetWithoutTheOption() {
+        assertFalse(io.mpathnbd.core.backend.Capability.has(e.capabilities(),
+                io.mpathnbd.core.backend.Capability.TRIM), "the zoned file has no TRIM; the export must not offer it");
+    }
+
+    @Test
+    void withTrimResetsZonesATrimOfOneWholeZoneResetsIt() throws Exception {
+        Export t = rig.export(fastConfig("trim").withTrimResetsZones(true));
+        java.nio.file.Path img = dir.resolve("t.img");
+        rig.image("t.img", 8 * ZONE);
+        t.addPath(path("a"), rig.fileDriver("file:" + img + "?zone-size=64KiB&conventional=1"));
+        TestRig.startLive(t);
+        assertTrue(io.mpathnbd.core.backend.Capability.has(t.capabilities(),
+                io.mpathnbd.core.backend.Capability.TRIM));
+        TestClient tc = new TestClient(t);
+        ok(tc.write(2 * ZONE, pattern(1, 8192)));
+        ok(tc.submit(BlockOp.TRIM, 0, 2 * ZONE + 4096, 4096, null)); // part of a zone: a hint, nothing changes
+        ok(tc.submit(BlockOp.TRIM, 0, 0, ZONE, null)); // the conventional zone: nothing to reset
+        assertArrayEquals(pattern(1, 8192), ok(tc.read(2 * ZONE, 8192)).data());
+        ok(tc.write(2 * ZONE + 8192, pattern(2, 4096)));
+        ok(tc.submit(BlockOp.TRIM, 0, 2 * ZONE, ZONE, null)); // exactly the zone, behind the write: reset
+        assertArrayEquals(new byte[12288], ok(tc.read(2 * ZONE, 12288)).data());
+        ok(tc.write(2 * ZONE, pattern(3, 4096))); // at the start again
+        assertEquals(1, t.zoneControl().resets());
+        tc.assertNoDuplicateAnswers();
+    }
 }

@@ -145,7 +145,8 @@ final class ConfigReader {
                 reconnectMax,
                 s.duration("probe-interval", base.probeInterval(), Duration.ofMillis(1)),
                 s.duration("retry-delay", base.retryDelay(), Duration.ZERO),
-                null);
+                null,
+                s.bool("trim-resets-zones", base.multipath().trimResetsZones()));
         return new ExportSettings(multipath,
                 s.duration("io-timeout", base.ioTimeout(), Duration.ofMillis(1)),
                 s.duration("connect-timeout", base.connectTimeout(), Duration.ofMillis(1)),

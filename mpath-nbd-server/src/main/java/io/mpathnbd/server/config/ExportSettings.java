@@ -38,7 +38,7 @@ public record ExportSettings(
     /** The config keys of these settings, in documentation order. */
     public static final List<String> KEYS = List.of("iopolicy", "no-path-timeout", "queue-if-no-path", "max-retries",
             "fence-delay", "removal-delay", "failback", "reconnect-min", "reconnect-max", "probe-interval",
-            "retry-delay", "io-timeout", "connect-timeout", "connections");
+            "retry-delay", "io-timeout", "connect-timeout", "connections", "trim-resets-zones");
 
     public ExportSettings {
         if (transport == null) {
@@ -118,7 +118,7 @@ public record ExportSettings(
         ExportConfig m = multipath;
         return new ExportConfig(name, description, m.ioPolicy(), m.noPathTimeout(), m.queueIfNoPath(),
                 m.maxRetries(), m.fenceDelay(), m.removalDelay(), m.failback(), m.reconnectMin(), m.reconnectMax(),
-                m.probeInterval(), m.retryDelay(), expectedIdentity);
+                m.probeInterval(), m.retryDelay(), expectedIdentity, m.trimResetsZones());
     }
 
     /** Driver options for this export's paths. */
