@@ -77,6 +77,11 @@ public final class FileDriver implements BackendDriver {
     }
 
     @Override
+    public Boolean zoned() {
+        return zoneSpec != null;
+    }
+
+    @Override
     public String displayUri() {
         return displayUri;
     }

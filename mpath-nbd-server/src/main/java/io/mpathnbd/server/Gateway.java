@@ -100,6 +100,7 @@ public final class Gateway implements AutoCloseable {
                     forExport.add(createDriver("exports[" + i + "].paths[" + j + "].uri", path.uri(),
                             path.driverOptions(def.driverOptions(maxPayload))));
                 }
+                refuseZoneMix("exports[" + i + "] (" + def.name() + ")", def, forExport);
             }
         } catch (ConfigException e) {
             drivers.forEach(list -> list.forEach(BackendDriver::shutdown));
@@ -130,6 +131,28 @@ public final class Gateway implements AutoCloseable {
                     LOG.warn("export '{}' did not become ready: {}", export.name(), err.getMessage());
                 }
             });
+        }
+    }
+
+    /**
+     * An export whose paths are known to differ in zonedness (an emulated zoned file beside an NBD path or a plain
+     * file) is a configuration error: its sessions would be refused one by one at run time anyway.
+     */
+    private static void refuseZoneMix(String where, ExportDefinition def, List<BackendDriver> drivers) {
+        int zoned = -1;
+        int plain = -1;
+        for (int j = 0; j < drivers.size(); j++) {
+            Boolean z = drivers.get(j).zoned();
+            if (Boolean.TRUE.equals(z) && zoned < 0) {
+                zoned = j;
+            } else if (Boolean.FALSE.equals(z) && plain < 0) {
+                plain = j;
+            }
+        }
+        if (zoned >= 0 && plain >= 0) {
+            throw new ConfigException(where + ": path " + def.paths().get(zoned).id() + " ("
+                    + drivers.get(zoned).displayUri() + ") is zoned but path " + def.paths().get(plain).id() + " ("
+                    + drivers.get(plain).displayUri() + ") is not: an export cannot mix zoned and non-zoned paths");
         }
     }
 

@@ -21,6 +21,15 @@ public interface BackendDriver {
      */
     CompletableFuture<BackendSession> connect();
 
+    /**
+     * Whether the disk is zoned, when the driver knows before any connection (a {@code file:} path with zone
+     * emulation says so in its URI; NBD cannot carry zones); null when only a session can tell (iSCSI). Lets a
+     * configuration that mixes zoned and plain paths in one export be refused at start; sessions are checked anyway.
+     */
+    default Boolean zoned() {
+        return null;
+    }
+
     /** Releases driver-wide resources (none for most drivers). */
     default void shutdown() {
     }

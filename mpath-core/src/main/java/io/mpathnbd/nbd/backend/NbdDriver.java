@@ -53,6 +53,11 @@ final class NbdDriver implements BackendDriver {
     }
 
     @Override
+    public Boolean zoned() {
+        return false;
+    }
+
+    @Override
     public String displayUri() {
         return Drivers.redact(uri);
     }

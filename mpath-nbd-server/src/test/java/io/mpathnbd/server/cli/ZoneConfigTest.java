@@ -35,4 +35,19 @@ class ZoneConfigTest {
         assertEquals(2, r.exitCode(), r.toString());
         assertTrue(r.err().contains("zone-size 3145728 is not a power of two"), r.toString());
     }
+
+    @Test
+    void anExportMixingZonedAndPlainPathsIsRefusedAtStartNamingThem() {
+        Path img = Images.sparse(dir, "z.img", 8 << 20);
+        Path plain = Images.sparse(dir, "plain.img", 8 << 20);
+        CliRun nbd = CliRun.of("serve", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0",
+                "--export", "z=file:" + img + "?zone-size=1MiB,nbd://127.0.0.1:1/x");
+        assertEquals(2, nbd.exitCode(), nbd.toString());
+        assertTrue(nbd.err().contains("path p0 (file:" + img + "?zone-size=1MiB) is zoned but path p1 "
+                + "(nbd://127.0.0.1:1/x) is not: an export cannot mix zoned and non-zoned paths"), nbd.toString());
+        CliRun file = CliRun.of("serve", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0",
+                "--export", "z=file:" + plain + ",file:" + img + "?zone-size=1MiB");
+        assertEquals(2, file.exitCode(), file.toString());
+        assertTrue(file.err().contains("path p1 (file:" + img + "?zone-size=1MiB) is zoned but path p0"), file.toString());
+    }
 }
