@@ -40,10 +40,18 @@ final class ZoneStatusRequest implements ReplySink {
         long span = l == null ? whole.length()
                 : Math.min(Integer.toUnsignedLong(whole.length()),
                         MAX_ZONES * l.zoneSize() - (whole.offset() & (l.zoneSize() - 1)));
-        export.zoneControl().report(whole.offset(), span).thenAccept(this::reported);
+        export.zoneControl().report(whole.offset(), span).thenAccept(this::reported).exceptionally(e -> {
+            // a bug on the way to the answer: the client still gets one
+            replies.failed(whole, Errno.EIO, "internal error: " + e);
+            return null;
+        });
     }
 
     private void reported(ControlResult<List<Zone>> r) {
+        if (r.succeeded() && r.value().isEmpty()) {
+            replies.failed(whole, Errno.EIO, "zone report: no zone in the range");
+            return;
+        }
         if (!r.succeeded()) {
             int errno = r.failure().errno();
             replies.failed(whole, errno == 0 ? Errno.EIO : errno, "zone report: " + r.failure().message());
