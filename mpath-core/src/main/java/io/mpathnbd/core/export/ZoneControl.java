@@ -75,8 +75,11 @@ public final class ZoneControl {
             return CompletableFuture.completedFuture(ControlResult.ok());
         }
         long start = l.zoneStart(zone);
-        return control.<Void>throughOne(action + " ZONE", (p, s) -> s.zones().manage(action, start))
-                .thenCompose(r -> {
+        // in the zone's plug, so it runs between the writes to that zone, in order
+        ZonedWrites plugs = dispatcher.zonedWrites();
+        CompletableFuture<ControlResult<Void>> one = plugs != null ? plugs.manage(zone, action)
+                : control.<Void>throughOne(action + " ZONE", (p, s) -> s.zones().manage(action, start));
+        return one.thenCompose(r -> {
                     doubt(zone);
                     if (!r.succeeded()) {
                         return CompletableFuture.completedFuture(r);

@@ -19,14 +19,15 @@ final class ZonePlug {
     private long capacityEnd;
     private ZoneCondition condition;
     private boolean busy;
-    private final ArrayDeque<BlockRequest> queue = new ArrayDeque<>(4);
+    /** Writes (and TRIMs) as {@link BlockRequest}s, zone commands as {@link ZonedWrites.Command}s, in arrival order. */
+    private final ArrayDeque<Object> queue = new ArrayDeque<>(4);
 
     ZonePlug(int index) {
         this.index = index;
     }
 
-    /** Takes the plug for {@code r}, or queues {@code r} behind the write holding it; true if taken. */
-    synchronized boolean enter(BlockRequest r) {
+    /** Takes the plug for {@code r}, or queues {@code r} behind the one holding it; true if taken. */
+    synchronized boolean enter(Object r) {
         if (busy) {
             queue.add(r);
             return false;
@@ -35,9 +36,9 @@ final class ZonePlug {
         return true;
     }
 
-    /** Passes the plug to the next queued write (returned: it now holds the plug), or frees it (null). */
-    synchronized BlockRequest next() {
-        BlockRequest r = queue.poll();
+    /** Passes the plug to the next queued item (returned: it now holds the plug), or frees it (null). */
+    synchronized Object next() {
+        Object r = queue.poll();
         busy = r != null;
         return r;
     }

@@ -11,6 +11,7 @@ import io.mpathnbd.core.zone.ZoneAction;
 import io.mpathnbd.core.zone.ZoneLayout;
 import io.mpathnbd.core.zone.ZoneType;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 
@@ -167,12 +168,42 @@ final class ZonedWrites {
         dispatcher.dispatch(w.attempt, null);
     }
 
-    /** The plug's holder is answered: the next queued write takes it. */
+    /** The plug's holder is answered: the next queued item takes it. */
     private void release(ZonePlug plug) {
-        BlockRequest next = plug.next();
-        if (next != null) {
-            start(plug, next);
+        Object next = plug.next();
+        if (next instanceof Command c) {
+            run(plug, c);
+        } else if (next != null) {
+            start(plug, (BlockRequest) next);
         }
+    }
+
+    /** A zone management command waiting in a zone's plug, so it runs between the writes, in arrival order. */
+    record Command(ZoneAction action, CompletableFuture<ControlResult<Void>> result) {
+    }
+
+    /**
+     * Zone management of zone {@code zone} in its turn: after the writes to it sent before, before those sent after.
+     * The zone's cached pointer is in doubt afterwards.
+     */
+    CompletableFuture<ControlResult<Void>> manage(int zone, ZoneAction action) {
+        ZonePlug plug = plugs[zone];
+        Command c = new Command(action, new CompletableFuture<>());
+        if (plug.enter(c)) {
+            run(plug, c);
+        }
+        return c.result();
+    }
+
+    private void run(ZonePlug plug, Command c) {
+        long start = layout.zoneStart(plug.index);
+        control.<Void>throughOne(c.action() + " ZONE", (p, s) -> s.zones().manage(c.action(), start))
+                .whenComplete((r, e) -> {
+                    plug.doubt();
+                    c.result().complete(r != null ? r : ControlResult.failed(io.mpathnbd.core.backend.Failure.target(
+                            Errno.EIO, c.action() + " ZONE failed: " + e)));
+                    release(plug);
+                });
     }
 
     /** A zone command changed zone {@code zone}: its next write reads the pointer again. */

@@ -236,4 +236,21 @@ class ZonedWritesTest {
         assertEquals(1, t.zoneControl().resets());
         tc.assertNoDuplicateAnswers();
     }
+
+    @Test
+    void aResetWaitsForTheWritesSentBeforeItAndGoesBeforeThoseAfter() throws Exception {
+        List<CompletableFuture<Outcome>> before = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            before.add(c.write(6 * ZONE + i * 4096L, pattern(300 + i, 4096)));
+        }
+        CompletableFuture<ControlResult<Void>> reset = e.zoneControl().manage(ZoneAction.RESET, 6 * ZONE, 1);
+        CompletableFuture<Outcome> after = c.write(6 * ZONE, pattern(400, 4096)); // at the start: after the reset
+        for (CompletableFuture<Outcome> w : before) {
+            ok(w);
+        }
+        assertTrue(reset.get(10, TimeUnit.SECONDS).succeeded());
+        ok(after);
+        assertArrayEquals(pattern(400, 4096), read(6 * ZONE, 4096));
+        assertArrayEquals(new byte[4096], read(6 * ZONE + 4096, 4096));
+    }
 }
