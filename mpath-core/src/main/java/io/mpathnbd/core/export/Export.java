@@ -140,10 +140,6 @@ public final class Export {
         return zoneControl;
     }
 
-    ZonedWrites zonedWritesForTest() {
-        return dispatcher.zonedWrites();
-    }
-
     /** Disk identity shared by all paths, or null. */
     public String identity() {
         return disk.identity();

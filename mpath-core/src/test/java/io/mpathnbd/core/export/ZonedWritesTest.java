@@ -101,7 +101,7 @@ class ZonedWritesTest {
         Outcome ahead = await(c.write(ZONE + 32768, pattern(4, 4096)));
         assertFalse(ahead.ok());
         assertEquals(served, writesServed(), "a refused write reached a backend");
-        assertEquals(2, e.zonedWritesForTest().unalignedRefusals());
+        assertEquals(2, e.unalignedWriteRefusals());
         assertArrayEquals(pattern(2, 8192), read(ZONE + 8192, 8192));
     }
 
