@@ -229,6 +229,21 @@ public final class Export {
         return dispatcher.fence.size();
     }
 
+    /** Requests the disk refused with RESERVATION CONFLICT (failed to the client with EPERM, no path failed). */
+    public long reservationConflicts() {
+        return dispatcher.conflicts.count();
+    }
+
+    /** The first RESERVATION CONFLICT since {@link #rearmReservationConflicts()}, as logged; null if none. */
+    public String lastReservationConflict() {
+        return dispatcher.conflicts.last();
+    }
+
+    /** Our key was registered again: the next RESERVATION CONFLICT is news, logged and shown again. */
+    public void rearmReservationConflicts() {
+        dispatcher.conflicts.rearm();
+    }
+
     // ---------------------------------------------------------------- lifecycle
 
     /** Starts connecting every path; completes when the export is ready (or exceptionally if it never becomes so). */

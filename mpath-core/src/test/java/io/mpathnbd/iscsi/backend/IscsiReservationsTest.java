@@ -115,6 +115,8 @@ class IscsiReservationsTest {
         // a, no longer registered, may not write under a registrants-only reservation; b may
         io.mpathnbd.core.backend.Failure refused = write(harness.connect(harness.driver(tgtd.uri(0),
                 DriverOptions.defaults())), 0, 0, new byte[512]).assertFailed();
+        // its own kind on the I/O path too: the export counts it and fails no path for it
+        assertEquals(FailureKind.RESERVATION_CONFLICT, refused.kind(), refused.toString());
         assertTrue(refused.isTargetError() && refused.errno() == Errno.EPERM, refused.toString());
         assertTrue(write(bSession, 0, 0, new byte[512]).ok());
 
