@@ -84,13 +84,15 @@ final class AdminApi {
             if (n == 2) {
                 allow(method, HttpMethod.GET);
                 ArrayNode all = AdminResponse.JSON.createArrayNode();
-                gateway.exports().forEach(e -> all.add(ExportJson.export(e, gateway.access(e))));
+                gateway.exports().forEach(e -> all.add(ExportJson.export(e, gateway.access(e),
+                        gateway.reservations(e))));
                 return done(AdminResponse.ok(all));
             }
             Export export = export(s.get(2));
             if (n == 3) {
                 allow(method, HttpMethod.GET);
-                return done(AdminResponse.ok(ExportJson.export(export, gateway.access(export))));
+                return done(AdminResponse.ok(ExportJson.export(export, gateway.access(export),
+                        gateway.reservations(export))));
             }
             if (n == 4 && s.get(3).equals("iopolicy")) {
                 allow(method, HttpMethod.PUT, HttpMethod.GET);
@@ -100,7 +102,7 @@ final class AdminApi {
                 allow(method, HttpMethod.POST, HttpMethod.GET);
                 if (method.equals(HttpMethod.GET)) {
                     ArrayNode all = AdminResponse.JSON.createArrayNode();
-                    export.paths().forEach(p -> all.add(ExportJson.path(p)));
+                    export.paths().forEach(p -> all.add(ExportJson.path(p, gateway.reservations(export))));
                     return done(AdminResponse.ok(all));
                 }
                 return done(addPath(export, req));
@@ -110,7 +112,7 @@ final class AdminApi {
                 if (n == 5) {
                     allow(method, HttpMethod.GET, HttpMethod.DELETE);
                     if (method.equals(HttpMethod.GET)) {
-                        return done(AdminResponse.ok(ExportJson.path(path)));
+                        return done(AdminResponse.ok(ExportJson.path(path, gateway.reservations(export))));
                     }
                     noBody(req);
                     return removePath(export, path, who);
@@ -120,7 +122,7 @@ final class AdminApi {
                     noBody(req);
                     LOG.info("admin ({}): operator fails path {}/{} ({})", who, export.name(), path.id(), path.uri());
                     export.failPath(path.id());
-                    return done(AdminResponse.ok(ExportJson.path(path)));
+                    return done(AdminResponse.ok(ExportJson.path(path, gateway.reservations(export))));
                 }
                 if (n == 6 && s.get(5).equals("reinstate")) {
                     allow(method, HttpMethod.POST);
@@ -128,7 +130,7 @@ final class AdminApi {
                     LOG.info("admin ({}): operator reinstates path {}/{} ({})", who, export.name(), path.id(),
                             path.uri());
                     export.reinstatePath(path.id());
-                    return done(AdminResponse.ok(ExportJson.path(path)));
+                    return done(AdminResponse.ok(ExportJson.path(path, gateway.reservations(export))));
                 }
             }
         }
@@ -193,12 +195,12 @@ final class AdminApi {
         String id = text(req, "id", false);
         Path p = gateway.addPath(export, uri, id);
         LOG.info("admin ({}): operator adds path {}/{} ({})", request.who(), export.name(), p.id(), p.uri());
-        return AdminResponse.json(HttpResponseStatus.CREATED, ExportJson.path(p));
+        return AdminResponse.json(HttpResponseStatus.CREATED, ExportJson.path(p, gateway.reservations(export)));
     }
 
     private CompletableFuture<AdminResponse> removePath(Export export, Path path, String who) {
         LOG.info("admin ({}): operator removes path {}/{} ({})", who, export.name(), path.id(), path.uri());
-        ObjectNode view = ExportJson.path(path);
+        ObjectNode view = ExportJson.path(path, gateway.reservations(export));
         return export.removePath(path.id())
                 .thenApply(v -> {
                     view.put("state", "removed");
