@@ -98,6 +98,9 @@ final class AdminApi {
                 allow(method, HttpMethod.PUT, HttpMethod.GET);
                 return done(method.equals(HttpMethod.GET) ? iopolicyView(export) : setIoPolicy(export, req));
             }
+            if ((n == 4 || n == 5) && s.get(3).equals("reservation")) {
+                return ReservationApi.handle(export, gateway.reservations(export), n == 5 ? s.get(4) : null, req);
+            }
             if (n == 4 && s.get(3).equals("paths")) {
                 allow(method, HttpMethod.POST, HttpMethod.GET);
                 if (method.equals(HttpMethod.GET)) {
@@ -154,7 +157,7 @@ final class AdminApi {
         return p;
     }
 
-    private static void allow(HttpMethod method, HttpMethod... allowed) {
+    static void allow(HttpMethod method, HttpMethod... allowed) {
         for (HttpMethod m : allowed) {
             if (m.equals(method)) {
                 return;
@@ -245,6 +248,16 @@ final class AdminApi {
         e.add("POST /api/exports/{name}/paths  {\"uri\": \"...\", \"id\": \"optional\"}");
         e.add("DELETE /api/exports/{name}/paths/{id}");
         e.add("PUT /api/exports/{name}/iopolicy  {\"iopolicy\": \"round-robin\"}");
+        e.add("GET /api/exports/{name}/reservation");
+        e.add("GET /api/exports/{name}/reservation/keys");
+        e.add("GET /api/exports/{name}/reservation/capabilities");
+        e.add("POST /api/exports/{name}/reservation/register  {\"key\": \"0x...\"}");
+        e.add("POST /api/exports/{name}/reservation/unregister");
+        e.add("POST /api/exports/{name}/reservation/reserve  {\"type\": \"write-exclusive-registrants-only\"}");
+        e.add("POST /api/exports/{name}/reservation/release");
+        e.add("POST /api/exports/{name}/reservation/clear");
+        e.add("POST /api/exports/{name}/reservation/preempt  {\"key\": \"0x...\", \"type\": \"...\","
+                + " \"abort\": false}");
         e.add("GET /metrics");
         e.add("GET /health");
         e.add("GET /health/{name}");
@@ -252,7 +265,7 @@ final class AdminApi {
     }
 
     /** An action that takes no body refuses one: what it asked for (an option?) would be silently dropped. */
-    private static void noBody(AdminRequest req) {
+    static void noBody(AdminRequest req) {
         if (req.hasBody()) {
             throw new ApiError(HttpResponseStatus.BAD_REQUEST, req.method().name() + " /"
                     + String.join("/", req.segments()) + " takes no body");
@@ -280,7 +293,7 @@ final class AdminApi {
         }
     }
 
-    private static ObjectNode object(AdminRequest req, List<String> fields) {
+    static ObjectNode object(AdminRequest req, List<String> fields) {
         byte[] body = req.body();
         if (body == null || body.length == 0) {
             throw new ApiError(HttpResponseStatus.BAD_REQUEST, "missing JSON body (expected an object with "
@@ -314,7 +327,7 @@ final class AdminApi {
         return (ObjectNode) n;
     }
 
-    private static String text(ObjectNode n, String field, boolean required) {
+    static String text(ObjectNode n, String field, boolean required) {
         JsonNode v = n.get(field);
         if (v == null || v.isNull()) {
             if (required) {
