@@ -166,6 +166,48 @@ class PrCliTest {
     }
 
     @Test
+    void aPathAddedLaterIsRegisteredBeforeItCarriesIo() throws Exception {
+        ok("disk", "register", A_TEXT);
+        ok("disk", "reserve", "write-exclusive-registrants-only");
+        String status = CliRun.of("status", "--admin", admin, "disk").out();
+        assertTrue(status.contains(" reservation-key=" + A_TEXT + " reservation=registered"), status);
+        assertEquals(0, CliRun.of("path", "remove", "--admin", admin, "disk", "p1").exitCode());
+        GatewayTestSupport.await("p1 removed", java.time.Duration.ofSeconds(30),
+                () -> gateway.export("disk").path("p1") == null);
+        CliRun add = CliRun.of("path", "add", "--admin", admin, "--id", "late", "disk", tgtd.uri(1));
+        assertEquals(0, add.exitCode(), add.toString());
+        awaitState(gateway.export("disk"), "late", PathState.LIVE);
+        // the removed path's ended session leaves its registration behind on tgt; the new one has its own
+        assertEquals(List.of(A, A, A), other.keys());
+        io.mpathnbd.core.path.Path late = gateway.export("disk").path("late");
+        assertEquals("registered", gateway.reservations(gateway.export("disk")).registration(late));
+        long before = late.requests();
+        GatewayTestSupport.writeAndVerify(GatewayTestSupport.nbdUri(gateway, "disk"), 1 << 20, 0x6b).assertOk();
+        assertTrue(late.requests() > before, "the added path carried writes under the reservation");
+        assertEquals(0, gateway.export("disk").reservationConflicts());
+        JsonNode paths = new ObjectMapper().readTree(GatewayTestSupport.http(gateway, "GET", "/api/exports/disk/paths",
+                null).body());
+        assertEquals("registered", paths.path(1).path("registration").asText(), paths.toString());
+    }
+
+    @Test
+    void theAdminApiRefusesBadInputWith400() throws Exception {
+        var bad = GatewayTestSupport.http(gateway, "POST", "/api/exports/disk/reservation/register", "{\"key\": \"0x\"}");
+        assertEquals(400, bad.statusCode(), bad.body());
+        assertTrue(bad.body().contains("is not a reservation key"), bad.body());
+        var type = GatewayTestSupport.http(gateway, "POST", "/api/exports/disk/reservation/reserve",
+                "{\"type\": \"shared\"}");
+        assertEquals(400, type.statusCode(), type.body());
+        var action = GatewayTestSupport.http(gateway, "POST", "/api/exports/disk/reservation/steal", null);
+        assertEquals(404, action.statusCode(), action.body());
+        var get = GatewayTestSupport.http(gateway, "GET", "/api/exports/disk/reservation/register", null);
+        assertEquals(405, get.statusCode(), get.body());
+        var local = GatewayTestSupport.http(gateway, "GET", "/api/exports/local/reservation/keys", null);
+        assertEquals(409, local.statusCode(), local.body());
+        assertEquals(List.of(), other.keys());
+    }
+
+    @Test
     void badInputIsRefusedAndChangesNothing() {
         CliRun key = fails(2, "disk", "register", "0x12g4");
         assertTrue(key.err().contains("'0x12g4' is not a reservation key"), key.toString());
