@@ -224,6 +224,9 @@ public final class ExportReservations {
      * admission may have started before the key changed), a few rounds at most.
      */
     private CompletableFuture<PrOutcome<Void>> registerEverywhere(long old, long newKey, String what, int round) {
+        List<Path> current = export.paths();
+        registration.keySet().retainAll(current); // forget removed paths
+        registeredOn.keySet().retainAll(current);
         return control.toEveryLive(what, (p, s) -> registerOn(p, s, old, newKey)).thenCompose(answers -> {
             List<PrOutcome.PathAnswer> paths = new ArrayList<>();
             for (ControlSpread.Answer<Void> a : answers.answers()) {
