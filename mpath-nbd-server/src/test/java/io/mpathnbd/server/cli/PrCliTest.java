@@ -191,6 +191,49 @@ class PrCliTest {
     }
 
     @Test
+    void preemptingOurOwnKeyRegistersOurOtherPathsAgain() {
+        ok("disk", "register", A_TEXT);
+        ok("disk", "reserve", "write-exclusive-registrants-only");
+        CliRun self = ok("disk", "preempt", A_TEXT);
+        assertTrue(self.out().startsWith("disk: preempt: ok\n"), self.out());
+        assertTrue(self.out().contains("note: our own key preempted; registered again on every usable path"),
+                self.out());
+        assertEquals(List.of(A, A), other.keys());
+        assertEquals(new ReservationOps.Holder(A, WE_RO), other.holder());
+        long p0 = gateway.export("disk").path("p0").requests();
+        long p1 = gateway.export("disk").path("p1").requests();
+        GatewayTestSupport.writeAndVerify(GatewayTestSupport.nbdUri(gateway, "disk"), 2 << 20, 0x7e).assertOk();
+        assertTrue(gateway.export("disk").path("p0").requests() > p0
+                && gateway.export("disk").path("p1").requests() > p1, "both paths carried writes");
+        assertEquals(0, gateway.export("disk").reservationConflicts());
+    }
+
+    @Test
+    void aKeyFromAFileIsRegisteredButNeverLoggedOrShown() throws Exception {
+        long key = 0x5ec2e7f11e0000aaL;
+        Path file = java.nio.file.Files.writeString(dir.resolve("prkey"), "0x5EC2E7F11E0000AA\n");
+        io.mpathnbd.server.LogCapture logs = new io.mpathnbd.server.LogCapture();
+        logs.attach();
+        try (Gateway g = Gateway.start(GatewayConfig.parse("listen: 127.0.0.1:0\nadmin: 127.0.0.1:0\n"
+                + "exports:\n  - name: secret\n    reservation-key-file: " + file + "\n    paths:\n      - "
+                + tgtd.uri(0) + "\n      - " + tgtd.uri(1) + "\n"))) {
+            awaitState(g.export("secret"), "p0", PathState.LIVE);
+            awaitState(g.export("secret"), "p1", PathState.LIVE);
+            assertEquals(List.of(key, key), other.keys(), "registered on both paths at start");
+            String status = CliRun.of("status", "--admin", adminAddress(g)).out();
+            assertTrue(status.contains("reservation-key=(from reservation-key-file) reservation=registered"), status);
+            assertEquals(0, CliRun.of("pr", "--admin", adminAddress(g), "secret", "reserve", "exclusive-access")
+                    .exitCode());
+            String json = CliRun.of("status", "--json", "--admin", adminAddress(g)).out();
+            for (String text : List.of(status, json, String.join("\n", logs.lines()))) {
+                assertTrue(!text.toLowerCase(java.util.Locale.ROOT).contains("5ec2e7f11e"), text);
+            }
+        } finally {
+            logs.detach();
+        }
+    }
+
+    @Test
     void theAdminApiRefusesBadInputWith400() throws Exception {
         var bad = GatewayTestSupport.http(gateway, "POST", "/api/exports/disk/reservation/register", "{\"key\": \"0x\"}");
         assertEquals(400, bad.statusCode(), bad.body());

@@ -147,6 +147,13 @@ class ReservationsUnderLoadTest {
             assertEquals("fenced", status.path("state").asText(), status.toString());
             assertTrue(status.path("reason").asText().contains("RESERVATION CONFLICT"), status.toString());
 
+            java.io.StringWriter out = new java.io.StringWriter();
+            io.mpathnbd.server.cli.Main.execute(new java.io.PrintWriter(out, true),
+                    new java.io.PrintWriter(new java.io.StringWriter(), true), "status", "--admin",
+                    "127.0.0.1:" + rig.gateway().adminAddress().getPort());
+            assertTrue(out.toString().contains(" reservation=fenced reservation-conflicts=" + conflicts)
+                    && out.toString().contains("\n  FENCED: writes refused with RESERVATION CONFLICT"), out.toString());
+
             // a reconnect does not register our key back: the fence sticks
             cutGatewaySessions(tgtd);
             rig.awaitPathFailureAfter(failures, EVENT);
