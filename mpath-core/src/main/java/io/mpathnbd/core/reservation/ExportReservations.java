@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * before it carries I/O (start, reconnect, path add: tgt forgets a registration when a session ends), as the admission
  * step {@link #REGISTER_STEP}. A session that is up and cannot register is refused and says why. Once our key was
  * registered, a new session that finds it gone from the disk (another host preempted or cleared it) does not register
- * it back: being fenced must stick until the operator registers again.
+ * it back, nor does any later one: being fenced must stick until the operator registers again. The export also
+ * counts as fenced while its writes meet RESERVATION CONFLICT (shown in status), which alone stops no registration.
  *
  * <p>Every path must have reservations (iSCSI); a command on an export with an NBD or file path fails naming it,
  * so a reservation never silently covers some paths only.
@@ -311,7 +312,9 @@ public final class ExportReservations {
         if (ops == null) {
             return CompletableFuture.completedFuture(ControlResult.failed(noReservations(p)));
         }
-        String why = fencedReason();
+        // only our key gone from the disk stops registering: a conflict alone may be another host's reservation
+        // that excludes every other host, registered or not, and our registration must be in place when it ends
+        String why = fenced;
         if (why != null) {
             registration.put(p, "not registered: fenced (" + why + ")");
             return CompletableFuture.completedFuture(ControlResult.ok());
