@@ -84,6 +84,22 @@ class IscsiReservationsTest {
     }
 
     @Test
+    void tgtRefusesReadFullStatusAptplAndAllTargetPortsAsUnsupported() {
+        ControlResult<ReservationOps.FullStatus> full = get(a.readFullStatus());
+        assertEquals(FailureKind.TARGET, full.failure().kind(), full.toString());
+        assertEquals(Errno.ENOTSUP, full.failure().errno());
+        for (ReservationOps.RegisterFlags flags : List.of(new ReservationOps.RegisterFlags(true, false),
+                new ReservationOps.RegisterFlags(false, true))) {
+            ControlResult<Void> r = get(a.register(0, A, false, flags));
+            assertEquals(Errno.ENOTSUP, r.failure().errno(), r.toString());
+            assertTrue(r.failure().message().contains("REGISTER with " + flags), r.toString());
+        }
+        assertEquals(List.of(), ok(b.readKeys()).keys(), "nothing registered");
+        ok(a.register(0, A, false, ReservationOps.RegisterFlags.NONE));
+        assertEquals(List.of(A), ok(b.readKeys()).keys());
+    }
+
+    @Test
     void registerReserveConflictPreemptReleaseClearSeenFromBothNexuses() {
         ReservationOps.Keys none = ok(b.readKeys());
         assertEquals(List.of(), none.keys());
