@@ -50,6 +50,8 @@ public final class ExportReservations {
     /** The session each path's registration was made on: a new session is a new, unregistered nexus. */
     private final Map<Path, BackendSession> registeredOn = new ConcurrentHashMap<>();
     private volatile long key;
+    /** The flags of the last register, sent again by every new session's registration. */
+    private volatile ReservationOps.RegisterFlags flags = ReservationOps.RegisterFlags.NONE;
     private volatile boolean keySecret;
     private volatile boolean everRegistered;
     private volatile String fenced;
@@ -148,6 +150,11 @@ public final class ExportReservations {
         return read("READ RESERVATION", ReservationOps::readReservation);
     }
 
+    /** READ FULL STATUS (tgt has none: answered as unsupported by the target). */
+    public CompletableFuture<PrOutcome<ReservationOps.FullStatus>> readFullStatus() {
+        return read("READ FULL STATUS", ReservationOps::readFullStatus);
+    }
+
     public CompletableFuture<PrOutcome<ReservationOps.Capabilities>> capabilities() {
         return read("REPORT CAPABILITIES", ReservationOps::reportCapabilities);
     }
@@ -170,6 +177,14 @@ public final class ExportReservations {
      * stays out of I/O until its admission registers. Ends being fenced.
      */
     public CompletableFuture<PrOutcome<Void>> register(long newKey) {
+        return register(newKey, ReservationOps.RegisterFlags.NONE);
+    }
+
+    /**
+     * As {@link #register(long)}, with APTPL and ALL_TG_PT; a flag REPORT CAPABILITIES says the disk lacks (PTPL_C,
+     * ATP_C) is refused as unsupported by the target before anything is sent, and new sessions send the same flags.
+     */
+    public CompletableFuture<PrOutcome<Void>> register(long newKey, ReservationOps.RegisterFlags with) {
         if (newKey == 0) {
             throw new IllegalArgumentException("key 0 unregisters: use unregister");
         }
@@ -177,7 +192,32 @@ public final class ExportReservations {
         if (refused != null) {
             return refused;
         }
+        if (!with.any()) {
+            return registerChecked(newKey, with);
+        }
+        return capabilities().thenCompose(c -> {
+            if (c.succeeded()) {
+                ReservationOps.Capabilities caps = c.value();
+                if (with.aptpl() && !caps.persistThroughPowerLoss()) {
+                    return CompletableFuture.completedFuture(PrOutcome.<Void>failed(lacking("APTPL", "PTPL_C")));
+                }
+                if (with.allTargetPorts() && !caps.allTargetPorts()) {
+                    return CompletableFuture.completedFuture(PrOutcome.<Void>failed(lacking("ALL_TG_PT", "ATP_C")));
+                }
+            }
+            return registerChecked(newKey, with); // no REPORT CAPABILITIES: the target's answer tells
+        });
+    }
+
+    private static Failure lacking(String flag, String capability) {
+        return Failure.target(Errno.ENOTSUP, "REGISTER with " + flag + " is unsupported by the target (REPORT"
+                + " CAPABILITIES: " + capability + " 0)");
+    }
+
+    private CompletableFuture<PrOutcome<Void>> registerChecked(long newKey, ReservationOps.RegisterFlags with) {
         long old = key;
+        ReservationOps.RegisterFlags oldFlags = flags;
+        flags = with;
         key = newKey;
         keySecret = false;
         installStep();
@@ -190,6 +230,7 @@ public final class ExportReservations {
                         shown(newKey));
             } else if (o.failure().kind() == FailureKind.PATH && o.paths().isEmpty()) {
                 key = old; // reached no path: nothing changed
+                flags = oldFlags;
             }
             return o;
         });
@@ -210,6 +251,7 @@ public final class ExportReservations {
             if (o.succeeded()) {
                 everRegistered = false;
                 fenced = null;
+                flags = ReservationOps.RegisterFlags.NONE;
                 registration.clear();
                 registeredOn.clear();
                 LOG.info("export {}: reservation key {} unregistered", export.name(), shown(old));
@@ -272,9 +314,10 @@ public final class ExportReservations {
         if (ops == null) {
             return CompletableFuture.completedFuture(ControlResult.failed(noReservations(p)));
         }
-        return ops.register(old, newKey, false).thenCompose(r -> r.failure() != null
+        ReservationOps.RegisterFlags f = newKey == 0 ? ReservationOps.RegisterFlags.NONE : flags;
+        return ops.register(old, newKey, false, f).thenCompose(r -> r.failure() != null
                 && r.failure().kind() == FailureKind.RESERVATION_CONFLICT
-                ? ops.register(0, newKey, true) : CompletableFuture.completedFuture(r)).thenApply(r -> {
+                ? ops.register(0, newKey, true, f) : CompletableFuture.completedFuture(r)).thenApply(r -> {
                     if (r.succeeded()) {
                         if (newKey == 0) {
                             registeredOn.remove(p);
@@ -436,6 +479,7 @@ public final class ExportReservations {
             }
             if (key == k) {
                 key = 0;
+                flags = ReservationOps.RegisterFlags.NONE;
                 everRegistered = false;
                 fenced = null;
                 registration.clear();

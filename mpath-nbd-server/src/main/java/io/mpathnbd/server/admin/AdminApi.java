@@ -251,7 +251,9 @@ final class AdminApi {
         e.add("GET /api/exports/{name}/reservation");
         e.add("GET /api/exports/{name}/reservation/keys");
         e.add("GET /api/exports/{name}/reservation/capabilities");
-        e.add("POST /api/exports/{name}/reservation/register  {\"key\": \"0x...\"}");
+        e.add("GET /api/exports/{name}/reservation/full-status");
+        e.add("POST /api/exports/{name}/reservation/register  {\"key\": \"0x...\", \"aptpl\": false,"
+                + " \"all-target-ports\": false}");
         e.add("POST /api/exports/{name}/reservation/unregister");
         e.add("POST /api/exports/{name}/reservation/reserve  {\"type\": \"write-exclusive-registrants-only\"}");
         e.add("POST /api/exports/{name}/reservation/release");

@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  */
 final class ReservationApi {
     private static final Logger LOG = LoggerFactory.getLogger(AdminApi.class);
-    static final List<String> READS = List.of("keys", "capabilities");
+    static final List<String> READS = List.of("keys", "capabilities", "full-status");
     static final List<String> COMMANDS = List.of("register", "unregister", "reserve", "release", "clear", "preempt");
 
     private ReservationApi() {
@@ -43,8 +43,14 @@ final class ReservationApi {
         }
         if (READS.contains(action)) {
             AdminApi.allow(req.method(), HttpMethod.GET);
-            return action.equals("keys") ? reply(export, "read-keys", pr.readKeys(), ReservationApi::keys)
-                    : reply(export, "capabilities", pr.capabilities(), ReservationApi::capabilities);
+            switch (action) {
+                case "keys":
+                    return reply(export, "read-keys", pr.readKeys(), ReservationApi::keys);
+                case "full-status":
+                    return reply(export, "read-full-status", pr.readFullStatus(), ReservationApi::fullStatus);
+                default:
+                    return reply(export, "capabilities", pr.capabilities(), ReservationApi::capabilities);
+            }
         }
         if (!COMMANDS.contains(action)) {
             throw new ApiError(HttpResponseStatus.NOT_FOUND, "no reservation action '" + action + "' (reads: "
@@ -54,8 +60,11 @@ final class ReservationApi {
         LOG.info("admin ({}): persistent reservation {} on export '{}'", req.who(), action, export.name());
         switch (action) {
             case "register": {
-                long key = key(AdminApi.text(AdminApi.object(req, List.of("key")), "key", true));
-                return reply(export, action, pr.register(key), v -> null);
+                ObjectNode body = AdminApi.object(req, List.of("key", "aptpl", "all-target-ports"));
+                long key = key(AdminApi.text(body, "key", true));
+                ReservationOps.RegisterFlags flags = new ReservationOps.RegisterFlags(flag(body, "aptpl"),
+                        flag(body, "all-target-ports"));
+                return reply(export, action, pr.register(key, flags), v -> null);
             }
             case "reserve": {
                 ReservationType type = type(AdminApi.text(AdminApi.object(req, List.of("type")), "type", true));
@@ -65,12 +74,8 @@ final class ReservationApi {
                 ObjectNode body = AdminApi.object(req, List.of("key", "type", "abort"));
                 long victim = key(AdminApi.text(body, "key", true));
                 String t = AdminApi.text(body, "type", false);
-                JsonNode abort = body.get("abort");
-                if (abort != null && !abort.isBoolean()) {
-                    throw new ApiError(HttpResponseStatus.BAD_REQUEST, "field 'abort' must be true or false");
-                }
-                return reply(export, action, pr.preempt(victim, t == null ? null : type(t),
-                        abort != null && abort.booleanValue()), v -> null);
+                return reply(export, action, pr.preempt(victim, t == null ? null : type(t), flag(body, "abort")),
+                        v -> null);
             }
             default:
                 AdminApi.noBody(req);
@@ -78,6 +83,14 @@ final class ReservationApi {
                         : action.equals("release") ? pr.release() : pr.clear();
                 return reply(export, action, f, v -> null);
         }
+    }
+
+    private static boolean flag(ObjectNode body, String field) {
+        JsonNode v = body.get(field);
+        if (v != null && !v.isNull() && !v.isBoolean()) {
+            throw new ApiError(HttpResponseStatus.BAD_REQUEST, "field '" + field + "' must be true or false");
+        }
+        return v != null && v.asBoolean(false);
     }
 
     static long key(String text) {
@@ -142,6 +155,22 @@ final class ReservationApi {
         if (s.reserved()) {
             n.put("key", ReservationKeys.format(s.holder().key()));
             n.put("type", s.holder().type().label());
+        }
+        return n;
+    }
+
+    private static ObjectNode fullStatus(ReservationOps.FullStatus f) {
+        ObjectNode n = AdminResponse.JSON.createObjectNode();
+        n.put("generation", f.generation());
+        ArrayNode all = n.putArray("registrants");
+        for (ReservationOps.Registrant r : f.registrants()) {
+            ObjectNode x = all.addObject();
+            x.put("key", ReservationKeys.format(r.key()));
+            x.put("holder", r.holder());
+            x.put("type", r.type() == null ? null : r.type().label());
+            x.put("all-target-ports", r.allTargetPorts());
+            x.put("relative-target-port", r.relativeTargetPort());
+            x.put("initiator", r.initiator());
         }
         return n;
     }

@@ -24,27 +24,31 @@ import picocli.CommandLine.Spec;
 @Command(name = "pr",
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
-        description = {"Persistent reservations of an export: read-keys, read-reservation, capabilities,"
-                + " register KEY, unregister, reserve TYPE, release, clear, preempt KEY [--abort].",
+        description = {"Persistent reservations of an export: read-keys, read-reservation, read-full-status,"
+                + " capabilities, register KEY [--aptpl] [--all-target-ports], unregister, reserve TYPE, release,"
+                + " clear, preempt KEY [--abort].",
                 "KEY: 0x and 1 to 16 hex digits. TYPE: write-exclusive, exclusive-access,"
                         + " write-exclusive-registrants-only, exclusive-access-registrants-only,"
                         + " write-exclusive-all-registrants, exclusive-access-all-registrants.", ""})
 final class PrCommand implements Callable<Integer> {
-    static final List<String> READS = List.of("read-keys", "read-reservation", "capabilities");
-    static final List<String> NO_ARG = List.of("unregister", "release", "clear");
-    static final List<String> ACTIONS = List.of("read-keys", "read-reservation", "capabilities", "register",
-            "unregister", "reserve", "release", "clear", "preempt");
+    static final List<String> READS = List.of("read-keys", "read-reservation", "read-full-status", "capabilities");
+    static final List<String> ACTIONS = List.of("read-keys", "read-reservation", "read-full-status", "capabilities",
+            "register", "unregister", "reserve", "release", "clear", "preempt");
 
     @Mixin
     AdminOption admin;
     @Parameters(index = "0", paramLabel = "EXPORT")
     String export;
-    @Parameters(index = "1", paramLabel = "ACTION", description = "read-keys, read-reservation, capabilities,"
-            + " register, unregister, reserve, release, clear or preempt")
+    @Parameters(index = "1", paramLabel = "ACTION", description = "read-keys, read-reservation, read-full-status,"
+            + " capabilities, register, unregister, reserve, release, clear or preempt")
     String action;
     @Parameters(index = "2", arity = "0..1", paramLabel = "KEY|TYPE",
             description = "register and preempt: a key; reserve: a type")
     String arg;
+    @Option(names = "--aptpl", description = "register: persist through power loss (APTPL).")
+    boolean aptpl;
+    @Option(names = "--all-target-ports", description = "register: on every target port at once (ALL_TG_PT).")
+    boolean allTargetPorts;
     @Option(names = "--abort", description = "preempt: PREEMPT AND ABORT (also abort the preempted commands).")
     boolean abort;
     @Option(names = "--type", paramLabel = "TYPE",
@@ -87,6 +91,10 @@ final class PrCommand implements Callable<Integer> {
         if (abort && !action.equals("preempt")) {
             throw CliException.usage("--abort is an option of preempt, not of " + action);
         }
+        if ((aptpl || allTargetPorts) && !action.equals("register")) {
+            throw CliException.usage((aptpl ? "--aptpl" : "--all-target-ports") + " is an option of register, not of "
+                    + action);
+        }
         if (type != null && !action.equals("preempt")) {
             throw CliException.usage("--type is an option of preempt (reserve takes the type as its argument)");
         }
@@ -106,8 +114,18 @@ final class PrCommand implements Callable<Integer> {
                 return new Request(append(base, "keys"), null);
             case "capabilities":
                 return new Request(append(base, "capabilities"), null);
-            case "register":
-                return new Request(append(base, action), body().put("key", key(arg)));
+            case "read-full-status":
+                return new Request(append(base, "full-status"), null);
+            case "register": {
+                ObjectNode b = body().put("key", key(arg));
+                if (aptpl) {
+                    b.put("aptpl", true);
+                }
+                if (allTargetPorts) {
+                    b.put("all-target-ports", true);
+                }
+                return new Request(append(base, action), b);
+            }
             case "reserve":
                 return new Request(append(base, action), body().put("type", type(arg)));
             case "preempt": {
@@ -166,6 +184,18 @@ final class PrCommand implements Callable<Integer> {
                 sb.append(a.path("reserved").asBoolean() ? "reserved: key " + a.path("key").asText() + ", type "
                         + a.path("type").asText() : "no reservation").append('\n');
                 break;
+            case "read-full-status": {
+                JsonNode all = a.path("registrants");
+                sb.append(export).append(": generation ").append(a.path("generation").asLong()).append(", ")
+                        .append(all.size()).append(all.size() == 1 ? " registration" : " registrations").append('\n');
+                all.forEach(r -> sb.append("  ").append(r.path("key").asText()).append("  ")
+                        .append(r.path("initiator").asText())
+                        .append(r.path("all-target-ports").asBoolean() ? "  all target ports"
+                                : "  target port " + r.path("relative-target-port").asInt())
+                        .append(r.path("holder").asBoolean() ? "  holds " + r.path("type").asText() : "")
+                        .append('\n'));
+                break;
+            }
             case "capabilities": {
                 sb.append(export).append(": types");
                 a.path("types").forEach(t -> sb.append(' ').append(t.asText()));

@@ -234,6 +234,28 @@ class PrCliTest {
     }
 
     @Test
+    void optionsTgtRefusesAreReportedAsUnsupportedByTheTarget() {
+        CliRun full = fails(1, "disk", "read-full-status");
+        assertTrue(full.err().contains("READ FULL STATUS is unsupported by the target"), full.toString());
+        // REPORT CAPABILITIES says tgt has neither: refused before anything is sent
+        CliRun aptpl = fails(1, "disk", "register", A_TEXT, "--aptpl");
+        assertTrue(aptpl.err().contains("REGISTER with APTPL is unsupported by the target (REPORT CAPABILITIES:"
+                + " PTPL_C 0)"), aptpl.toString());
+        CliRun all = fails(1, "disk", "register", A_TEXT, "--all-target-ports");
+        assertTrue(all.err().contains("REGISTER with ALL_TG_PT is unsupported by the target (REPORT CAPABILITIES:"
+                + " ATP_C 0)"), all.toString());
+        assertEquals(List.of(), other.keys(), "nothing registered");
+        assertEquals("none", gateway.reservations(gateway.export("disk")).state());
+        assertTrue(fails(2, "disk", "reserve", "write-exclusive", "--aptpl").err()
+                .contains("--aptpl is an option of register"));
+        ok("disk", "register", A_TEXT);
+        OtherInitiator.ok(other.pr().register(0, B, false));
+        CliRun abort = fails(1, "disk", "preempt", "0xb1", "--abort");
+        assertTrue(abort.err().contains("PREEMPT AND ABORT is unsupported by the target"), abort.toString());
+        assertEquals(List.of(A, A, B), other.keys());
+    }
+
+    @Test
     void theAdminApiRefusesBadInputWith400() throws Exception {
         var bad = GatewayTestSupport.http(gateway, "POST", "/api/exports/disk/reservation/register", "{\"key\": \"0x\"}");
         assertEquals(400, bad.statusCode(), bad.body());
