@@ -12,6 +12,7 @@ import io.mpathnbd.core.reservation.ExportReservations;
 import io.mpathnbd.core.reservation.PrOutcome;
 import io.mpathnbd.server.FioLoad;
 import io.mpathnbd.server.GatewayTestSupport;
+import io.mpathnbd.server.LogCapture;
 import io.mpathnbd.server.OtherInitiator;
 import io.mpathnbd.testing.Tgtd;
 import io.mpathnbd.testing.peers.Images;
@@ -111,6 +112,8 @@ class ReservationsUnderLoadTest {
                 OtherInitiator other = new OtherInitiator(tgtd.uri(1), OTHER)) {
             ExportReservations pr = rig.gateway().reservations(rig.export());
             ok(pr.reserve(WE_RO));
+            LogCapture logs = new LogCapture();
+            logs.attach();
             long failures;
             Set<Long> sessions;
             String fioEnd;
@@ -124,7 +127,10 @@ class ReservationsUnderLoadTest {
                 OtherInitiator.ok(other.pr().preempt(OTHER_KEY, KEY, WE_RO, false));
                 fioEnd = fio.awaitEnd(EVENT);
             }
+            logs.detach();
             assertTrue(fioEnd.contains("Operation not permitted"), fioEnd);
+            assertEquals(1, logs.lines().stream().filter(l -> l.contains("refuses our I/O with RESERVATION CONFLICT"))
+                    .count(), "logged once: " + logs.lines());
             // the reservation moved to the other host, and our key is gone
             assertEquals(new ReservationOps.Holder(OTHER_KEY, WE_RO), other.holder());
             assertEquals(List.of(OTHER_KEY), other.keys());
