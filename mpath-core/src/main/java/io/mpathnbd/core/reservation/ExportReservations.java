@@ -448,19 +448,35 @@ public final class ExportReservations {
                         "the reservation is held by another key: nothing of ours to release"));
             }
             return control.toEveryLive("RELEASE", (p, s) -> on(p, s, "RELEASE", o -> o.release(k, h.type())))
-                    .thenApply(answers -> {
+                    .thenCompose(answers -> {
                         List<PrOutcome.PathAnswer> paths = new ArrayList<>();
                         for (ControlSpread.Answer<Void> a : answers.answers()) {
                             paths.add(new PrOutcome.PathAnswer(a.path().id(),
                                     a.result().succeeded() ? "ok" : a.result().failure().message()));
                         }
-                        if (answers.succeeded()) {
-                            LOG.info("export {}: released ({})", export.name(), h.type().label());
+                        if (!answers.succeeded()) {
+                            return CompletableFuture.completedFuture(new PrOutcome<Void>(null,
+                                    explain("RELEASE", answers.failure()), paths, null));
                         }
-                        return new PrOutcome<Void>(null, answers.succeeded() ? null
-                                : explain("RELEASE", answers.failure()), paths, null);
+                        return readReservation().thenApply(after -> stillHeld(after, k, paths, h.type()));
                     });
         });
+    }
+
+    /**
+     * A RELEASE from a registered nexus that is not the holder is no error, and changes nothing: if our key still
+     * holds the reservation, its holder is a nexus of ours that is gone (tgt keeps an ended session's registration).
+     * Said as a failure, with the way out: preempting our own key moves the reservation to a live path.
+     */
+    private PrOutcome<Void> stillHeld(PrOutcome<ReservationOps.Status> after, long k,
+            List<PrOutcome.PathAnswer> paths, ReservationType type) {
+        if (after.succeeded() && after.value().reserved() && after.value().holder().key() == k) {
+            return new PrOutcome<>(null, Failure.target(Errno.EIO, "RELEASE: the reservation is still held by our"
+                    + " key, through a nexus of ours that is gone (a session that ended); preempt our own key to"
+                    + " take it over on a live path, then release"), paths, null);
+        }
+        LOG.info("export {}: released ({})", export.name(), type.label());
+        return new PrOutcome<>(null, null, paths, null);
     }
 
     /** CLEAR through one path: every registration (ours too) and the reservation go; new sessions register none. */

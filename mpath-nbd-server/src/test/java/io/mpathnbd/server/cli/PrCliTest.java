@@ -209,6 +209,35 @@ class PrCliTest {
     }
 
     @Test
+    void aReservationHeldThroughANexusThatIsGoneIsSaidSoAndRecoveredByASelfPreempt() {
+        ok("disk", "register", A_TEXT);
+        ok("disk", "reserve", "write-exclusive");
+        long failures = gateway.export("disk").pathFailures();
+        for (Tgtd.Connection c : tgtd.connections()) {
+            if (!c.initiator().equals("iqn.2026-12.io.mpathnbd.test:other-host")) {
+                tgtd.tgtadm("--op", "delete", "--mode", "conn", "--tid", "1", "--sid", Long.toString(c.sid()),
+                        "--cid", Long.toString(c.cid()));
+            }
+        }
+        GatewayTestSupport.await("the cut seen", java.time.Duration.ofSeconds(30),
+                () -> gateway.export("disk").pathFailures() >= failures + 2);
+        awaitState(gateway.export("disk"), "p0", PathState.LIVE);
+        awaitState(gateway.export("disk"), "p1", PathState.LIVE);
+        // tgt keeps the ended sessions' registrations, and the reservation with the old holder
+        assertEquals(List.of(A, A, A, A), other.keys());
+        CliRun stale = fails(1, "disk", "release");
+        assertTrue(stale.err().contains("still held by our key, through a nexus of ours that is gone"),
+                stale.toString());
+        assertEquals(new ReservationOps.Holder(A, ReservationType.WRITE_EXCLUSIVE), other.holder());
+
+        ok("disk", "preempt", A_TEXT);
+        assertEquals(List.of(A, A), other.keys(), "the leftovers are gone, both live nexuses registered");
+        assertEquals(new ReservationOps.Holder(A, ReservationType.WRITE_EXCLUSIVE), other.holder());
+        assertEquals("disk: release: ok\n  path p0: ok\n  path p1: ok\n", ok("disk", "release").out());
+        assertNull(other.holder());
+    }
+
+    @Test
     void aKeyFromAFileIsRegisteredButNeverLoggedOrShown() throws Exception {
         long key = 0x5ec2e7f11e0000aaL;
         Path file = java.nio.file.Files.writeString(dir.resolve("prkey"), "0x5EC2E7F11E0000AA\n");
