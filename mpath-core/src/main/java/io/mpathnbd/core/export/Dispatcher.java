@@ -102,16 +102,20 @@ final class Dispatcher {
             request.sink().succeeded(request, null, Extents.allData(request.length()));
             return;
         }
-        if (op == BlockOp.FLUSH) {
+        if (op == BlockOp.FLUSH && !held.paused()) {
             export.control().flush(request);
             return;
         }
         dispatch(request, null);
     }
 
-    /** Picks a path and sends; with none usable, holds or fails the request. */
+    /** Picks a path and sends; with none usable, holds or fails the request; while I/O is paused, holds it. */
     void dispatch(BlockRequest request, Path exclude) {
         if (refuseIfClosed(request)) {
+            return;
+        }
+        if (held.paused()) {
+            held.park(request);
             return;
         }
         IoPolicy pol = policy;
@@ -251,7 +255,7 @@ final class Dispatcher {
                 return;
             }
             PathSession s = p.session();
-            if (s != null && p.selectable()) {
+            if (s != null && p.selectable() && !held.paused()) {
                 send(request, p, s);
             } else {
                 dispatch(request, null);
