@@ -41,6 +41,7 @@ public final class ExportReservations {
     private static final Logger LOG = LoggerFactory.getLogger(Export.class); // log lines read as the export's
     static final String REGISTER_STEP = "register reservation key";
     private static final int FIXUP_ROUNDS = 3;
+    private static final long DRAIN_POLL_MILLIS = 5;
 
     private final Export export;
     private final ControlSpread control;
@@ -458,7 +459,7 @@ public final class ExportReservations {
                             return CompletableFuture.completedFuture(new PrOutcome<Void>(null,
                                     explain("RELEASE", answers.failure()), paths, null));
                         }
-                        return readReservation().thenApply(after -> stillHeld(after, k, paths, h.type()));
+                        return readReservation().thenCompose(after -> stillHeld(after, k, paths, h.type()));
                     });
         });
     }
@@ -466,17 +467,82 @@ public final class ExportReservations {
     /**
      * A RELEASE from a registered nexus that is not the holder is no error, and changes nothing: if our key still
      * holds the reservation, its holder is a nexus of ours that is gone (tgt keeps an ended session's registration).
-     * Said as a failure, with the way out: preempting our own key moves the reservation to a live path.
+     * Recovered as mpathpersist does: with I/O paused and drained, our own key is preempted through a live path
+     * (which takes the reservation over and removes our other registrations), released there, and registered again
+     * on every usable path before I/O resumes, so no write of ours meets the moment our other paths are unregistered.
      */
-    private PrOutcome<Void> stillHeld(PrOutcome<ReservationOps.Status> after, long k,
+    private CompletableFuture<PrOutcome<Void>> stillHeld(PrOutcome<ReservationOps.Status> after, long k,
             List<PrOutcome.PathAnswer> paths, ReservationType type) {
-        if (after.succeeded() && after.value().reserved() && after.value().holder().key() == k) {
-            return new PrOutcome<>(null, Failure.target(Errno.EIO, "RELEASE: the reservation is still held by our"
-                    + " key, through a nexus of ours that is gone (a session that ended); preempt our own key to"
-                    + " take it over on a live path, then release"), paths, null);
+        if (!(after.succeeded() && after.value().reserved() && after.value().holder().key() == k)) {
+            LOG.info("export {}: released ({})", export.name(), type.label());
+            return CompletableFuture.completedFuture(new PrOutcome<>(null, null, paths, null));
         }
-        LOG.info("export {}: released ({})", export.name(), type.label());
-        return new PrOutcome<>(null, null, paths, null);
+        LOG.warn("export {}: the reservation is still held by our key through a nexus that is gone; preempting our"
+                + " own key with I/O paused", export.name());
+        export.pauseIo();
+        CompletableFuture<PrOutcome<Void>> done;
+        try {
+            done = drained(drainBoundNanos()).thenCompose(drained -> {
+                if (!drained) {
+                    return CompletableFuture.completedFuture(PrOutcome.<Void>failed(Failure.timeout("RELEASE: the"
+                            + " reservation is held by our key through a nexus that is gone, and I/O did not drain"
+                            + " for the preempt of our own key that would take it over; nothing changed")));
+                }
+                return control.throughOne("PREEMPT and RELEASE", (p, s) -> on(p, s, "PREEMPT and RELEASE",
+                        o -> o.preempt(k, k, type, false).thenCompose(r -> r.succeeded() ? o.release(k, type)
+                                : CompletableFuture.completedFuture(r)))).thenCompose(r -> {
+                                    registeredOn.clear(); // the preempt, if it ran, left only the issuing nexus
+                                    return registerEverywhere(k, k, "REGISTER", 0).thenApply(reg -> {
+                                        if (!r.succeeded()) {
+                                            return new PrOutcome<Void>(null, explain("RELEASE", r.failure()),
+                                                    reg.paths(), null);
+                                        }
+                                        if (!reg.succeeded()) {
+                                            return reg;
+                                        }
+                                        LOG.info("export {}: released ({}) after taking it over from a nexus that"
+                                                + " is gone", export.name(), type.label());
+                                        return new PrOutcome<Void>(null, null, reg.paths(), "the reservation was"
+                                                + " held through a nexus of ours that is gone: taken over by a"
+                                                + " preempt of our own key with I/O paused, released, our paths"
+                                                + " registered again");
+                                    });
+                                });
+            });
+        } catch (RuntimeException e) {
+            export.resumeIo();
+            throw e;
+        }
+        return done.whenComplete((o, e) -> export.resumeIo());
+    }
+
+    /** Twice the paths' request timeout and a second: what a sent request may take to be answered or failed. */
+    private long drainBoundNanos() {
+        long bound = java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
+        for (Path p : export.paths()) {
+            bound = Math.max(bound, p.config().driverOptions().requestTimeout().multipliedBy(2).plusSeconds(1)
+                    .toNanos());
+        }
+        return bound;
+    }
+
+    /** Completes true once no request of the export is in flight, false after {@code boundNanos}. */
+    private CompletableFuture<Boolean> drained(long boundNanos) {
+        long deadline = System.nanoTime() + boundNanos;
+        CompletableFuture<Boolean> result = new CompletableFuture<>();
+        pollDrained(deadline, result);
+        return result;
+    }
+
+    private void pollDrained(long deadline, CompletableFuture<Boolean> result) {
+        if (export.inFlight() == 0) {
+            result.complete(true);
+        } else if (System.nanoTime() - deadline >= 0) {
+            result.complete(false);
+        } else {
+            CompletableFuture.runAsync(() -> pollDrained(deadline, result), CompletableFuture.delayedExecutor(
+                    DRAIN_POLL_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS));
+        }
     }
 
     /** CLEAR through one path: every registration (ours too) and the reservation go; new sessions register none. */

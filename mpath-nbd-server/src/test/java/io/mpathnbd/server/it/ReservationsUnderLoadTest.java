@@ -105,6 +105,39 @@ class ReservationsUnderLoadTest {
     }
 
     @Test
+    void releasingThroughAHolderThatIsGoneTakesItOverWithoutAConflictReachingFio(@TempDir Path dir)
+            throws Exception {
+        Path image = Images.sparse(dir, "lun.img", SIZE);
+        try (Tgtd tgtd = Tgtd.start(image);
+                GatewayRig rig = GatewayRig.start(DEFAULTS, List.of(tgtd.uri(0), tgtd.uri(1)));
+                OtherInitiator other = new OtherInitiator(tgtd.uri(0), OTHER)) {
+            ExportReservations pr = rig.gateway().reservations(rig.export());
+            ok(pr.reserve(WE_RO));
+            try (FioLoad fio = FioLoad.start(dir, "pr-release", rig.uri(), SIZE / 2)) {
+                rig.awaitCarrying(0, SOME, EVENT);
+                rig.awaitCarrying(1, SOME, EVENT);
+                long failures = rig.export().pathFailures();
+                cutGatewaySessions(tgtd); // the holder's session ends; tgt keeps its reservation
+                rig.awaitPathFailureAfter(failures, EVENT);
+                rig.awaitAllLive(EVENT);
+                rig.awaitCarrying(0, SOME, EVENT);
+                rig.awaitCarrying(1, SOME, EVENT);
+                assertEquals(new ReservationOps.Holder(KEY, WE_RO), other.holder());
+                PrOutcome<Void> released = pr.release().get(EVENT.toMillis(), TimeUnit.MILLISECONDS);
+                assertTrue(released.succeeded(), String.valueOf(released.failure()));
+                assertTrue(released.note().contains("taken over by a preempt of our own key with I/O paused"),
+                        released.note());
+                assertEquals(null, other.holder());
+                assertEquals(List.of(KEY, KEY), other.keys(), "our leftovers gone, both live nexuses registered");
+                rig.awaitCarrying(0, SOME, EVENT);
+                rig.awaitCarrying(1, SOME, EVENT);
+                fio.stop();
+            }
+            assertEquals(0, rig.export().reservationConflicts(), "no write met the moment a path was unregistered");
+        }
+    }
+
+    @Test
     void fencedByAnotherHostFailsWritesWithEpermAndNothingElse(@TempDir Path dir) throws Exception {
         Path image = Images.sparse(dir, "lun.img", SIZE);
         try (Tgtd tgtd = Tgtd.start(image);
