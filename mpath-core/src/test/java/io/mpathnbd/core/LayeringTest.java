@@ -39,7 +39,8 @@ class LayeringTest {
             "core.path", 2,
             "core.policy", 3,
             "core.observe", 4,
-            "core.export", 5);
+            "core.export", 5,
+            "core.reservation", 6);
 
     /** Transports sit on the SPI (rank 1 and below) and know nothing of paths, policies or exports. */
     private static final int TRANSPORT_RANK = 2;

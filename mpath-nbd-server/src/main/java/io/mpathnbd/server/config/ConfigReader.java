@@ -151,7 +151,8 @@ final class ConfigReader {
                 s.duration("connect-timeout", base.connectTimeout(), Duration.ofMillis(1)),
                 s.integer("connections", base.connections(), 0, 64),
                 base.transport(),
-                base.access());
+                base.access(),
+                ReservationKeySetting.read(s, base.reservationKey()));
     }
 
     private static ExportDefinition export(Section s, ExportSettings defaults) {

@@ -23,6 +23,7 @@ import java.util.List;
  * @param connections connections per path when the backend allows several; 0 = one per event loop
  * @param transport transport-specific settings (the {@code iscsi:} sections); never null
  * @param access who may attach and who may write ({@code read-only}, {@code allow}); never null
+ * @param reservationKey the persistent reservation key registered on every path; never null
  */
 public record ExportSettings(
         ExportConfig multipath,
@@ -30,7 +31,8 @@ public record ExportSettings(
         Duration connectTimeout,
         int connections,
         TransportOptions transport,
-        ExportAccess access) {
+        ExportAccess access,
+        ReservationKeySetting reservationKey) {
 
     /** The iopolicies the core implements, as named in config and the admin API. */
     public static final List<String> IO_POLICIES = IoPolicies.names();
@@ -38,7 +40,8 @@ public record ExportSettings(
     /** The config keys of these settings, in documentation order. */
     public static final List<String> KEYS = List.of("iopolicy", "no-path-timeout", "queue-if-no-path", "max-retries",
             "fence-delay", "removal-delay", "failback", "reconnect-min", "reconnect-max", "probe-interval",
-            "retry-delay", "io-timeout", "connect-timeout", "connections");
+            "retry-delay", "io-timeout", "connect-timeout", "connections", ReservationKeySetting.KEY,
+            ReservationKeySetting.FILE_KEY);
 
     public ExportSettings {
         if (transport == null) {
@@ -47,13 +50,16 @@ public record ExportSettings(
         if (access == null) {
             access = ExportAccess.OPEN;
         }
+        if (reservationKey == null) {
+            reservationKey = ReservationKeySetting.NONE;
+        }
     }
 
     /** The core's defaults: {@link ExportConfig#defaults} and {@link DriverOptions#defaults}. */
     public static ExportSettings defaults() {
         DriverOptions d = DriverOptions.defaults();
         return new ExportSettings(ExportConfig.defaults(null), d.requestTimeout(), d.connectTimeout(),
-                d.connections(), d.transport(), ExportAccess.OPEN);
+                d.connections(), d.transport(), ExportAccess.OPEN, ReservationKeySetting.NONE);
     }
 
     public String ioPolicy() {
@@ -102,15 +108,15 @@ public record ExportSettings(
 
     public ExportSettings withIoPolicy(String policy) {
         return new ExportSettings(multipath.withIoPolicy(policy), ioTimeout, connectTimeout, connections, transport,
-                access);
+                access, reservationKey);
     }
 
     public ExportSettings withTransport(TransportOptions t) {
-        return new ExportSettings(multipath, ioTimeout, connectTimeout, connections, t, access);
+        return new ExportSettings(multipath, ioTimeout, connectTimeout, connections, t, access, reservationKey);
     }
 
     public ExportSettings withAccess(ExportAccess a) {
-        return new ExportSettings(multipath, ioTimeout, connectTimeout, connections, transport, a);
+        return new ExportSettings(multipath, ioTimeout, connectTimeout, connections, transport, a, reservationKey);
     }
 
     /** The core config of one export with these settings. */

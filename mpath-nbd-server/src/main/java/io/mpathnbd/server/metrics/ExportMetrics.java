@@ -57,6 +57,9 @@ public final class ExportMetrics implements ExportObserver {
                 .register(registry));
         keep(FunctionCounter.builder(MeterNames.EXPORT_PATH_FAILURES, e, Export::pathFailures).tags(tags)
                 .description("Live paths that failed, with or without requests in flight").register(registry));
+        keep(FunctionCounter.builder(MeterNames.EXPORT_RESERVATION_CONFLICTS, e, Export::reservationConflicts)
+                .tags(tags).description("Requests the disk refused with RESERVATION CONFLICT (fenced by a"
+                        + " reservation): EPERM to the client, no path failed").register(registry));
     }
 
     private <M extends Meter> M keep(M meter) {
