@@ -200,7 +200,7 @@ class FenceMpathTest {
                 "--prout-type=5", "-d", device.toString());
         assertEquals(PersistCommand.MPATH_PR_RESERV_CONFLICT, wrongRk.exitCode(), wrongRk.describe());
         assertEquals(new ReservationOps.Holder(A, WE_RO), other.holder());
-        // another host's reservation of another type: the disk's RESERVATION CONFLICT is exit 11
+        // RESERVE of another type while our key holds WE_RO: the disk answers RESERVATION CONFLICT, exit 11
         OtherInitiator.ok(other.pr().register(0, B, false));
         Tools.Result conflict = Tools.run(AGENT_TIMEOUT, w.toString(), "-o", "--reserve", "--param-rk=a1",
                 "--prout-type=3", "-d", device.toString());
