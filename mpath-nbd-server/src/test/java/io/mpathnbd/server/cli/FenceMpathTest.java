@@ -169,7 +169,7 @@ class FenceMpathTest {
         // fencing a host that is already off changes nothing and says so
         Tools.Result again = agent("a", hostA, "b2c3d4e5f6", "off");
         assertEquals(0, again.exitCode(), again.describe());
-        assertTrue(again.stdout().contains("Already OFF"), again.describe());
+        assertTrue(again.stdout().contains("Success: Already OFF"), again.describe());
         assertEquals(List.of(A, A), other.keys());
     }
 
