@@ -11,6 +11,7 @@ import io.mpathnbd.core.export.Export;
 import io.mpathnbd.core.reservation.ExportReservations;
 import io.mpathnbd.core.reservation.PrOutcome;
 import io.mpathnbd.core.reservation.ReservationKeys;
+import io.mpathnbd.core.request.Errno;
 import io.mpathnbd.server.admin.AdminApi.ApiError;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -71,11 +72,21 @@ final class ReservationApi {
                 return reply(export, action, pr.reserve(type), v -> null);
             }
             case "preempt": {
-                ObjectNode body = AdminApi.object(req, List.of("key", "type", "abort"));
+                ObjectNode body = AdminApi.object(req, List.of("key", "type", "abort", "abort-fallback"));
                 long victim = key(AdminApi.text(body, "key", true));
                 String t = AdminApi.text(body, "type", false);
-                return reply(export, action, pr.preempt(victim, t == null ? null : type(t), flag(body, "abort")),
-                        v -> null);
+                ReservationType type = t == null ? null : type(t);
+                boolean abort = flag(body, "abort");
+                boolean fallback = flag(body, "abort-fallback");
+                if (fallback && !abort) {
+                    throw new ApiError(HttpResponseStatus.BAD_REQUEST, "'abort-fallback' goes with \"abort\": true");
+                }
+                CompletableFuture<PrOutcome<Void>> f = pr.preempt(victim, type, abort);
+                if (fallback) {
+                    f = f.thenCompose(o -> abortUnsupported(o) ? preemptInstead(export, pr, victim, type, o)
+                            : CompletableFuture.completedFuture(o));
+                }
+                return reply(export, action, f, v -> null);
             }
             default:
                 AdminApi.noBody(req);
@@ -83,6 +94,29 @@ final class ReservationApi {
                         : action.equals("release") ? pr.release() : pr.clear();
                 return reply(export, action, f, v -> null);
         }
+    }
+
+    /** The target refused PREEMPT AND ABORT itself (ILLEGAL REQUEST), not a conflict or a path error. */
+    private static boolean abortUnsupported(PrOutcome<Void> o) {
+        return !o.succeeded() && o.failure().kind() == FailureKind.TARGET && o.failure().errno() == Errno.ENOTSUP
+                && !o.failure().message().contains("REPORT CAPABILITIES");
+    }
+
+    /**
+     * {@code abort-fallback}: the target has no PREEMPT AND ABORT (tgt), so PREEMPT is sent instead. It removes the
+     * victim's registrations and takes over its reservation just the same; what is lost is the abort of the
+     * victim's commands already in the target's task set, which may still complete. Logged and said in the note.
+     */
+    private static CompletableFuture<PrOutcome<Void>> preemptInstead(Export export, ExportReservations pr,
+            long victim, ReservationType type, PrOutcome<Void> refused) {
+        LOG.warn("export '{}': {}; sending PREEMPT instead (abort-fallback): the victim's registrations are removed,"
+                + " but its commands already in the target's task set are not aborted", export.name(),
+                refused.failure().message());
+        return pr.preempt(victim, type, false).thenApply(o -> o.succeeded()
+                ? new PrOutcome<Void>(o.value(), null, o.paths(), "PREEMPT AND ABORT is unsupported by the target;"
+                        + " sent PREEMPT: the victim's registrations are gone, its commands already in the target's"
+                        + " task set were not aborted" + (o.note() == null ? "" : "; " + o.note()))
+                : o);
     }
 
     private static boolean flag(ObjectNode body, String field) {
@@ -131,6 +165,8 @@ final class ReservationApi {
                 return AdminResponse.ok(n);
             }
             n.put("error", o.failure().message());
+            n.put("kind", o.failure().kind().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
+            n.put("errno", o.failure().errno());
             return AdminResponse.json(status(o.failure()), n);
         });
     }
