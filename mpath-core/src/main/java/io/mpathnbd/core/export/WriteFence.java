@@ -82,12 +82,15 @@ final class WriteFence {
             return;
         }
         CompletableFuture<Object> closedAnyway = closed.handle((v, e) -> null);
-        CompletableFuture<StorageFence.Outcome> outcome = fencing.computeIfAbsent(session, k -> {
-            CompletableFuture<StorageFence.Outcome> f = start(s, path);
+        CompletableFuture<StorageFence.Outcome> mine = new CompletableFuture<>();
+        CompletableFuture<StorageFence.Outcome> outcome = fencing.putIfAbsent(session, mine);
+        if (outcome == null) {
+            outcome = mine;
             // a closed session fails no more requests: later failures of it are none of this fencing's
-            f.thenAcceptBoth(closedAnyway, (o, ignored) -> fencing.remove(k, f));
-            return f;
-        });
+            mine.thenAcceptBoth(closedAnyway, (o, ignored) -> fencing.remove(session, mine));
+            start(s, path).whenComplete((o, e) -> mine.complete(o != null ? o
+                    : StorageFence.Outcome.notPossible("the fence failed: " + e)));
+        }
         outcome.thenAcceptBoth(closedAnyway, (o, ignored) -> {
             if (o.fenced()) {
                 release(request, path);

@@ -8,6 +8,7 @@ import io.mpathnbd.core.path.PathState;
 import io.mpathnbd.core.reservation.ExportReservations;
 import io.mpathnbd.core.reservation.PrOutcome;
 import io.mpathnbd.server.GatewayTestSupport;
+import io.mpathnbd.server.LogCapture;
 import io.mpathnbd.testing.Tgtd;
 import io.mpathnbd.testing.peers.Images;
 import io.mpathnbd.testing.peers.Tools;
@@ -38,6 +39,7 @@ class GhostWriteTest {
     private static final Logger LOG = LoggerFactory.getLogger(GhostWriteTest.class);
     private static final long SIZE = 64L << 20;
     private static final int TRIALS = 20;
+    private static final int FALLBACK_TRIALS = 3;
     private static final int BLOCK = 4096;
     private static final Duration EVENT = Duration.ofSeconds(60);
     private static final String DEFAULTS = "  reservation-key: 0x6d70617468000002\n"
@@ -69,7 +71,34 @@ class GhostWriteTest {
         assertEquals(TRIALS, t.stale() + t.newer(), t.toString());
     }
 
+    /**
+     * {@code fence: reservation} while no reservation is held: the disk would refuse no nexus, so the gateway falls
+     * back to the reset and the fence delay, logs why once per failed path and counts it; the late write lands, as
+     * failover.md says it can.
+     */
+    @Test
+    void withoutARegistrantsReservationTheFenceFallsBackAndSaysWhy(@TempDir Path dir) throws Exception {
+        LogCapture logs = new LogCapture();
+        logs.attach();
+        Tally t;
+        try {
+            t = trials(dir, "reservation", false, FALLBACK_TRIALS);
+        } finally {
+            logs.detach();
+        }
+        LOG.info("fence: reservation without a reservation: {} trials, {} stale writes landed", t.trials(),
+                t.stale());
+        assertEquals(FALLBACK_TRIALS, logs.lines().stream().filter(l -> l.contains("cannot be fenced by reservation"
+                + " (no reservation is held, so the disk refuses no nexus); falling back to the reset and the fence"
+                + " delay of 100 ms")).count(), "logged once per failed path: " + logs.lines());
+        assertTrue(t.stale() > 0, t.toString());
+    }
+
     private static Tally trials(Path dir, String fence) throws Exception {
+        return trials(dir, fence, true, TRIALS);
+    }
+
+    private static Tally trials(Path dir, String fence, boolean reserve, int count) throws Exception {
         Tools.require("qemu-io");
         Path image = Images.sparse(dir, "lun.img", SIZE);
         try (Tgtd tgtd = Tgtd.start(image);
@@ -80,13 +109,15 @@ class GhostWriteTest {
                     List.of(viaNet, direct))) {
                 rig.awaitAllLive(EVENT);
                 ExportReservations pr = rig.gateway().reservations(rig.export());
-                PrOutcome<Void> reserved = pr.reserve(ReservationType.WRITE_EXCLUSIVE_REGISTRANTS_ONLY)
-                        .get(EVENT.toMillis(), TimeUnit.MILLISECONDS);
-                assertTrue(reserved.succeeded(), String.valueOf(reserved.failure()));
+                if (reserve) {
+                    PrOutcome<Void> reserved = pr.reserve(ReservationType.WRITE_EXCLUSIVE_REGISTRANTS_ONLY)
+                            .get(EVENT.toMillis(), TimeUnit.MILLISECONDS);
+                    assertTrue(reserved.succeeded(), String.valueOf(reserved.failure()));
+                }
                 int stale = 0;
                 int newer = 0;
                 List<String> answers = new ArrayList<>();
-                for (int trial = 0; trial < TRIALS; trial++) {
+                for (int trial = 0; trial < count; trial++) {
                     long offset = (long) trial * 65536;
                     int a = 0xa0 + (trial % 16);
                     int b = 0x50 + (trial % 16);
@@ -115,14 +146,18 @@ class GhostWriteTest {
                     net.heal();
                     rig.awaitState(0, PathState.LIVE, EVENT);
                 }
-                if (fence.equals("reservation")) {
-                    assertEquals(TRIALS, rig.export().storageFences(), "one fencing per failed path");
+                if (fence.equals("reservation") && reserve) {
+                    assertEquals(count, rig.export().storageFences(), "one fencing per failed path");
                     assertEquals(0, rig.export().storageFenceFallbacks());
+                } else if (fence.equals("reservation")) {
+                    assertEquals(0, rig.export().storageFences());
+                    assertEquals(count, rig.export().storageFenceFallbacks(), "one fallback per failed path");
                 } else {
                     assertEquals(0, rig.export().storageFences());
+                    assertEquals(0, rig.export().storageFenceFallbacks());
                 }
                 assertEquals(0, rig.export().reservationConflicts(), "no write of the client met a conflict");
-                return new Tally(TRIALS, stale, newer, answers);
+                return new Tally(count, stale, newer, answers);
             }
         }
     }
