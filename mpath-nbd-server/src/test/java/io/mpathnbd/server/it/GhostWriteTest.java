@@ -94,6 +94,49 @@ class GhostWriteTest {
         assertTrue(t.stale() > 0, t.toString());
     }
 
+    /**
+     * {@code fence: reservation} on a single-path export: when its path hangs there is no healthy path to preempt
+     * through, so the write is not retried blindly: it falls back to the reset and the fence delay (logged, counted)
+     * and is then held until the path comes back, and completes once it has.
+     */
+    @Test
+    void withNoHealthyPathTheFenceFallsBackAndSaysWhy(@TempDir Path dir) throws Exception {
+        Tools.require("qemu-io");
+        Path image = Images.sparse(dir, "lun.img", SIZE);
+        try (Tgtd tgtd = Tgtd.start(image);
+                FakeDelayingNetwork net = new FakeDelayingNetwork(tgtd.portal(0))) {
+            String viaNet = "iscsi://127.0.0.1:" + net.port() + "/" + Tgtd.IQN + "/1";
+            LogCapture logs = new LogCapture();
+            logs.attach();
+            try (GatewayRig rig = GatewayRig.start(DEFAULTS + "  fence: reservation\n", ISCSI, List.of(viaNet))) {
+                rig.awaitAllLive(EVENT);
+                PrOutcome<Void> reserved = rig.gateway().reservations(rig.export())
+                        .reserve(ReservationType.WRITE_EXCLUSIVE_REGISTRANTS_ONLY)
+                        .get(EVENT.toMillis(), TimeUnit.MILLISECONDS);
+                assertTrue(reserved.succeeded(), String.valueOf(reserved.failure()));
+                net.holdCurrent();
+                java.util.concurrent.CompletableFuture<Tools.Result> write = java.util.concurrent.CompletableFuture
+                        .supplyAsync(() -> Tools.run(GatewayTestSupport.TOOL_TIMEOUT, "qemu-io", "-f", "raw", "-c",
+                                "write -P 0x77 0 " + BLOCK, rig.uri()));
+                GatewayRig.await(EVENT, () -> rig.export().storageFenceFallbacks() == 1,
+                        () -> "no fallback counted: " + rig.describePaths());
+                // after the fence delay the write waits for a path, not retried blindly
+                GatewayRig.await(EVENT, () -> rig.export().held() == 1,
+                        () -> "the write is not held: " + rig.describePaths());
+                assertTrue(!write.isDone(), "the write did not complete without a path");
+                net.heal(); // the held bytes are lost; the path comes back
+                Tools.Result r = write.get(EVENT.toMillis(), TimeUnit.MILLISECONDS);
+                assertTrue(r.ok() && !r.stdout().contains("error"), r.describe());
+                assertEquals(0x77, blockPattern(image, 0));
+                assertEquals(0, rig.export().storageFences());
+            } finally {
+                logs.detach();
+            }
+            assertEquals(1, logs.lines().stream().filter(l -> l.contains("cannot be fenced by reservation (READ"
+                    + " RESERVATION through a healthy path failed:")).count(), "logged once, why: " + logs.lines());
+        }
+    }
+
     private static Tally trials(Path dir, String fence) throws Exception {
         return trials(dir, fence, true, TRIALS);
     }
@@ -156,6 +199,10 @@ class GhostWriteTest {
                     assertEquals(0, rig.export().storageFences());
                     assertEquals(0, rig.export().storageFenceFallbacks());
                 }
+                // the fenced path registered again before it carries I/O: a write through it meets no conflict
+                long before = rig.path(0).requests();
+                GatewayTestSupport.writeAndVerify(rig.uri(), SIZE / 2, 0x3c).assertOk();
+                assertTrue(rig.path(0).requests() > before, "the write went through path 0: " + rig.describePaths());
                 assertEquals(0, rig.export().reservationConflicts(), "no write of the client met a conflict");
                 return new Tally(count, stale, newer, answers);
             }
