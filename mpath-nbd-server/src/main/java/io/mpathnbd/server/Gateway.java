@@ -121,8 +121,12 @@ public final class Gateway implements AutoCloseable {
             observer.bind(export);
             exportList.add(export);
             // before any path starts: the key is registered on every session before it carries I/O
-            reservations.put(export, new ExportReservations(export, def.reservationKey().key(),
-                    def.reservationKey().secret()));
+            ExportReservations pr = new ExportReservations(export, def.reservationKey().key(),
+                    def.reservationKey().secret());
+            if (def.settings().fenceByReservation()) {
+                pr.fenceHungPaths();
+            }
+            reservations.put(export, pr);
             for (int j = 0; j < def.paths().size(); j++) {
                 export.addPath(def.paths().get(j).toPathConfig(def.driverOptions(maxPayload)), drivers.get(i).get(j));
             }

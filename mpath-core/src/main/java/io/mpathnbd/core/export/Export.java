@@ -230,6 +230,24 @@ public final class Export {
     }
 
     /**
+     * Installs the storage fence that in-doubt writes of a failed path wait for instead of the fence delay (null
+     * removes it). See {@link WriteFence}.
+     */
+    public void storageFence(StorageFence fence) {
+        dispatcher.fence.storage(fence);
+    }
+
+    /** Failed sessions whose in-doubt writes the storage fence covered (retried without the fence delay). */
+    public long storageFences() {
+        return dispatcher.fence.storageFences();
+    }
+
+    /** Failed sessions with writes in doubt that the storage fence could not cover (they waited the fence delay). */
+    public long storageFenceFallbacks() {
+        return dispatcher.fence.fallbacks();
+    }
+
+    /**
      * Pauses I/O: from now on every request is held (with its deadline) instead of sent, until as many
      * {@link #resumeIo()} calls; requests already sent finish on their paths ({@link #inFlight()} drains). For a
      * control command that must not race the export's own I/O (preempting our own key and registering it again).

@@ -8,6 +8,7 @@ import io.mpathnbd.core.backend.ReservationOps;
 import io.mpathnbd.core.backend.ReservationType;
 import io.mpathnbd.core.export.ControlSpread;
 import io.mpathnbd.core.export.Export;
+import io.mpathnbd.core.export.StorageFence;
 import io.mpathnbd.core.path.Path;
 import io.mpathnbd.core.path.PathSession;
 import io.mpathnbd.core.path.PathState;
@@ -56,6 +57,10 @@ public final class ExportReservations {
     private volatile boolean keySecret;
     private volatile boolean everRegistered;
     private volatile String fenced;
+    /** The reservation fence under way ({@link #fenceNexus}); new sessions register only after it. */
+    private volatile CompletableFuture<Void> fencing = CompletableFuture.completedFuture(null);
+    /** The target answered PREEMPT AND ABORT as unsupported (tgt): the fence sends plain PREEMPT from then on. */
+    private volatile boolean abortUnsupported;
 
     /**
      * @param key the configured key, 0 for none: registered on every path before it carries I/O
@@ -348,6 +353,11 @@ public final class ExportReservations {
      * unregistered (its writes are refused, EPERM to clients) rather than undoing the fence.
      */
     private CompletableFuture<ControlResult<Void>> admit(Path p, BackendSession s) {
+        CompletableFuture<Void> f = fencing;
+        if (!f.isDone()) {
+            // a preempt of our own key under way would remove this session's registration again
+            return f.handle((v, e) -> null).thenCompose(v -> admit(p, s));
+        }
         long k = key;
         if (k == 0) {
             return CompletableFuture.completedFuture(ControlResult.ok());
@@ -390,6 +400,123 @@ public final class ExportReservations {
     private static Failure noReservations(Path p) {
         return Failure.target(Errno.ENOTSUP, "path " + p.id() + " (" + p.uri() + ") has no persistent"
                 + " reservations");
+    }
+
+    // ------------------------------------------------------------------ fence: reservation
+
+    /**
+     * Makes this export's in-doubt writes wait for {@link #fenceNexus} instead of the fence delay ({@code fence:
+     * reservation}); its outcome falls back to the fence delay whenever the fence cannot be carried out.
+     */
+    public void fenceHungPaths() {
+        export.storageFence(this::fenceNexus);
+    }
+
+    /**
+     * Removes the hung path's nexus from the registrations through a healthy path, so that a write it still sends
+     * meets RESERVATION CONFLICT: with I/O paused and what is in flight drained, PREEMPT AND ABORT of our own key
+     * (plain PREEMPT where the target refuses the abort, as tgt does), which keeps the issuing nexus registered and
+     * removes every other nexus with our key, the hung one included; the reservation re-taken if that lost it; our
+     * key registered again on every usable path; I/O resumed. Only useful while a reservation of a registrants type
+     * is held: otherwise the disk does not refuse an unregistered nexus, and the outcome says so.
+     */
+    CompletableFuture<StorageFence.Outcome> fenceNexus(Path hung) {
+        long k = key;
+        if (k == 0) {
+            return notPossible("the export has no reservation key registered");
+        }
+        String f = fenced;
+        if (f != null) {
+            return notPossible("the export is fenced by another host: " + f);
+        }
+        if (unsupportedPath() != null) {
+            return notPossible(unsupportedPath());
+        }
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        synchronized (this) {
+            fencing = CompletableFuture.allOf(fencing, done); // two paths may fail at once
+        }
+        CompletableFuture<StorageFence.Outcome> result = readReservation().thenCompose(held -> {
+            if (!held.succeeded()) {
+                return notPossible("READ RESERVATION through a healthy path failed: " + held.failure().message());
+            }
+            ReservationOps.Holder h = held.value().holder();
+            if (h == null || !h.type().forRegistrants()) {
+                return notPossible(h == null ? "no reservation is held, so the disk refuses no nexus"
+                        : "the reservation held (" + h.type().label() + ") is not of a registrants type, so the"
+                                + " disk does not refuse an unregistered nexus");
+            }
+            return preemptPaused(hung, k, h);
+        }).exceptionally(e -> new StorageFence.Outcome(false, "the fence failed: " + e));
+        return result.whenComplete((o, e) -> done.complete(null));
+    }
+
+    private CompletableFuture<StorageFence.Outcome> preemptPaused(Path hung, long k, ReservationOps.Holder h) {
+        export.pauseIo();
+        CompletableFuture<StorageFence.Outcome> out;
+        try {
+            out = drained(drainBoundNanos()).thenCompose(drained -> {
+                if (!drained) {
+                    return notPossible("I/O on the healthy paths did not drain for the preempt of our own key");
+                }
+                String[] how = new String[1];
+                return control.throughOne("PREEMPT", (p, s) -> on(p, s, "PREEMPT", o -> selfPreempt(o, k, h, how,
+                        p))).thenCompose(r -> {
+                            if (!r.succeeded()) {
+                                return notPossible("preempting our own key through a healthy path failed: "
+                                        + r.failure().message());
+                            }
+                            registeredOn.clear(); // the preempt left only the issuing nexus registered
+                            return registerEverywhere(k, k, "REGISTER", 0).thenApply(reg -> StorageFence.Outcome
+                                    .done(how[0] + " removed the registration of path " + hung.id() + "'s nexus"
+                                            + (reg.succeeded() ? "; healthy paths registered again"
+                                                    : "; registering the other paths again failed: "
+                                                            + reg.failure().message())));
+                        });
+            });
+        } catch (RuntimeException e) {
+            export.resumeIo();
+            throw e;
+        }
+        return out.whenComplete((o, e) -> export.resumeIo());
+    }
+
+    /** On one healthy session: PREEMPT (AND ABORT) of our own key, then the reservation re-taken if it was lost. */
+    private CompletableFuture<ControlResult<Void>> selfPreempt(ReservationOps o, long k, ReservationOps.Holder h,
+            String[] how, Path through) {
+        boolean ours = h.key() == k;
+        CompletableFuture<ControlResult<Void>> preempt;
+        if (abortUnsupported) {
+            how[0] = "PREEMPT of our own key through path " + through.id();
+            preempt = o.preempt(k, k, h.type(), false);
+        } else {
+            how[0] = "PREEMPT AND ABORT of our own key through path " + through.id();
+            preempt = o.preempt(k, k, h.type(), true).thenCompose(r -> {
+                if (r.failure() != null && r.failure().kind() == FailureKind.TARGET
+                        && r.failure().errno() == Errno.ENOTSUP) {
+                    abortUnsupported = true;
+                    how[0] = "PREEMPT of our own key through path " + through.id() + " (the target refuses"
+                            + " PREEMPT AND ABORT)";
+                    return o.preempt(k, k, h.type(), false);
+                }
+                return CompletableFuture.completedFuture(r);
+            });
+        }
+        if (!ours) {
+            return preempt;
+        }
+        return preempt.thenCompose(r -> !r.succeeded() ? CompletableFuture.completedFuture(r)
+                : o.readReservation().thenCompose(after -> {
+                    if (after.succeeded() && after.value().reserved() && after.value().holder().key() == k) {
+                        return CompletableFuture.completedFuture(ControlResult.<Void>ok());
+                    }
+                    how[0] += ", reservation taken again";
+                    return o.reserve(k, h.type());
+                }));
+    }
+
+    private static CompletableFuture<StorageFence.Outcome> notPossible(String why) {
+        return CompletableFuture.completedFuture(StorageFence.Outcome.notPossible(why));
     }
 
     // ------------------------------------------------------------------ RESERVE, RELEASE, CLEAR, PREEMPT

@@ -24,6 +24,8 @@ import java.util.List;
  * @param transport transport-specific settings (the {@code iscsi:} sections); never null
  * @param access who may attach and who may write ({@code read-only}, {@code allow}); never null
  * @param reservationKey the persistent reservation key registered on every path; never null
+ * @param fenceByReservation {@code fence: reservation}: a failed path's in-doubt writes wait for its nexus to be
+ *     preempted through a healthy path instead of the fence delay (which stays the fallback); needs a key
  */
 public record ExportSettings(
         ExportConfig multipath,
@@ -32,7 +34,8 @@ public record ExportSettings(
         int connections,
         TransportOptions transport,
         ExportAccess access,
-        ReservationKeySetting reservationKey) {
+        ReservationKeySetting reservationKey,
+        boolean fenceByReservation) {
 
     /** The iopolicies the core implements, as named in config and the admin API. */
     public static final List<String> IO_POLICIES = IoPolicies.names();
@@ -41,7 +44,10 @@ public record ExportSettings(
     public static final List<String> KEYS = List.of("iopolicy", "no-path-timeout", "queue-if-no-path", "max-retries",
             "fence-delay", "removal-delay", "failback", "reconnect-min", "reconnect-max", "probe-interval",
             "retry-delay", "io-timeout", "connect-timeout", "connections", ReservationKeySetting.KEY,
-            ReservationKeySetting.FILE_KEY);
+            ReservationKeySetting.FILE_KEY, "fence");
+
+    /** The values of {@code fence}: the TCP reset plus fence-delay (the default), or the reservation fence. */
+    public static final List<String> FENCE_MODES = List.of("delay", "reservation");
 
     public ExportSettings {
         if (transport == null) {
@@ -59,7 +65,7 @@ public record ExportSettings(
     public static ExportSettings defaults() {
         DriverOptions d = DriverOptions.defaults();
         return new ExportSettings(ExportConfig.defaults(null), d.requestTimeout(), d.connectTimeout(),
-                d.connections(), d.transport(), ExportAccess.OPEN, ReservationKeySetting.NONE);
+                d.connections(), d.transport(), ExportAccess.OPEN, ReservationKeySetting.NONE, false);
     }
 
     public String ioPolicy() {
@@ -108,15 +114,17 @@ public record ExportSettings(
 
     public ExportSettings withIoPolicy(String policy) {
         return new ExportSettings(multipath.withIoPolicy(policy), ioTimeout, connectTimeout, connections, transport,
-                access, reservationKey);
+                access, reservationKey, fenceByReservation);
     }
 
     public ExportSettings withTransport(TransportOptions t) {
-        return new ExportSettings(multipath, ioTimeout, connectTimeout, connections, t, access, reservationKey);
+        return new ExportSettings(multipath, ioTimeout, connectTimeout, connections, t, access, reservationKey,
+                fenceByReservation);
     }
 
     public ExportSettings withAccess(ExportAccess a) {
-        return new ExportSettings(multipath, ioTimeout, connectTimeout, connections, transport, a, reservationKey);
+        return new ExportSettings(multipath, ioTimeout, connectTimeout, connections, transport, a, reservationKey,
+                fenceByReservation);
     }
 
     /** The core config of one export with these settings. */

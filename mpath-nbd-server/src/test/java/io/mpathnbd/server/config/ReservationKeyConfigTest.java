@@ -89,4 +89,34 @@ class ReservationKeyConfigTest {
                 error("exports:\n  - name: a\n    reservation-key-file: " + dir.resolve("none")
                         + "\n    paths: [file:/a]\n").getMessage());
     }
+
+    @Test
+    void fenceReservationNeedsAKey() {
+        GatewayConfig c = GatewayConfig.parse("""
+                defaults:
+                  reservation-key: 0x1
+                  fence: reservation
+                exports:
+                  - name: a
+                    paths: [file:/a]
+                  - name: b
+                    fence: delay
+                    paths: [file:/b]
+                  - name: c
+                    paths: [file:/c]
+                """);
+        assertTrue(c.exports().get(0).settings().fenceByReservation());
+        assertFalse(c.exports().get(1).settings().fenceByReservation());
+        assertFalse(GatewayConfig.parse("exports:\n  - name: a\n    paths: [file:/a]\n").exports().get(0)
+                .settings().fenceByReservation(), "the default stays the reset and fence-delay");
+        assertEquals("exports[0].fence: fence: reservation needs a reservation key (reservation-key or"
+                + " reservation-key-file), to preempt a hung path's registration with",
+                error("exports:\n  - name: a\n    fence: reservation\n    paths: [file:/a]\n").getMessage());
+        assertEquals("export 'a': fence: reservation needs a reservation key (reservation-key or"
+                + " reservation-key-file), to preempt a hung path's registration with",
+                error("defaults:\n  fence: reservation\nexports:\n  - name: a\n    paths: [file:/a]\n")
+                        .getMessage());
+        assertEquals("exports[0].fence: 'tcp' is not one of delay, reservation",
+                error("exports:\n  - name: a\n    fence: tcp\n    paths: [file:/a]\n").getMessage());
+    }
 }
