@@ -30,17 +30,18 @@ class LayeringTest {
     private static final String ROOT = "io.mpathnbd.";
 
     /** Lowest first. Packages of one rank are independent of each other. */
-    private static final Map<String, Integer> CORE_RANKS = Map.of(
-            "core.time", 0,
-            "core.buffer", 0,
-            "core.request", 0,
-            "core.tls", 0,
-            "core.zone", 0,
-            "core.backend", 1,
-            "core.path", 2,
-            "core.policy", 3,
-            "core.observe", 4,
-            "core.export", 5);
+    private static final Map<String, Integer> CORE_RANKS = Map.ofEntries(
+            Map.entry("core.time", 0),
+            Map.entry("core.buffer", 0),
+            Map.entry("core.request", 0),
+            Map.entry("core.tls", 0),
+            Map.entry("core.zone", 0),
+            Map.entry("core.backend", 1),
+            Map.entry("core.path", 2),
+            Map.entry("core.policy", 3),
+            Map.entry("core.observe", 4),
+            Map.entry("core.export", 5),
+            Map.entry("core.reservation", 6));
 
     /** Transports sit on the SPI (rank 1 and below) and know nothing of paths, policies or exports. */
     private static final int TRANSPORT_RANK = 2;

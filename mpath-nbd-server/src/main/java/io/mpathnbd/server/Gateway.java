@@ -8,6 +8,7 @@ import io.mpathnbd.core.export.Export;
 import io.mpathnbd.core.backend.AccessState;
 import io.mpathnbd.core.path.Path;
 import io.mpathnbd.core.path.PathConfig;
+import io.mpathnbd.core.reservation.ExportReservations;
 import io.mpathnbd.server.access.ExportAccess;
 import io.mpathnbd.server.admin.AdminServer;
 import io.mpathnbd.server.config.AdminAuth;
@@ -47,6 +48,7 @@ public final class Gateway implements AutoCloseable {
     private final Drivers drivers;
     private final GatewayMetrics metrics;
     private final List<Export> exportList = new ArrayList<>();
+    private final Map<Export, ExportReservations> reservations = new LinkedHashMap<>();
     private GatewayExports catalog;
     private NbdFrontend frontend;
     private AdminServer admin;
@@ -97,8 +99,15 @@ public final class Gateway implements AutoCloseable {
                 drivers.add(forExport);
                 for (int j = 0; j < def.paths().size(); j++) {
                     PathDefinition path = def.paths().get(j);
-                    forExport.add(createDriver("exports[" + i + "].paths[" + j + "].uri", path.uri(),
-                            path.driverOptions(def.driverOptions(maxPayload))));
+                    String where = "exports[" + i + "].paths[" + j + "]";
+                    BackendDriver driver = createDriver(where + ".uri", path.uri(),
+                            path.driverOptions(def.driverOptions(maxPayload)));
+                    forExport.add(driver);
+                    if (def.reservationKey().present() && !driver.offersReservations()) {
+                        throw new ConfigException("export '" + def.name() + "': " + where + " (path " + path.id()
+                                + ", " + driver.displayUri() + ") has no persistent reservations (NBD and file paths"
+                                + " have none), but the export has a reservation key to register on every path");
+                    }
                 }
                 refuseZoneMix("exports[" + i + "] (" + def.name() + ")", def, forExport);
             }
@@ -112,6 +121,13 @@ public final class Gateway implements AutoCloseable {
             Export export = new Export(def.toExportConfig(), observer, loops.workers());
             observer.bind(export);
             exportList.add(export);
+            // before any path starts: the key is registered on every session before it carries I/O
+            ExportReservations pr = new ExportReservations(export, def.reservationKey().key(),
+                    def.reservationKey().secret());
+            if (def.settings().fenceByReservation()) {
+                pr.fenceHungPaths();
+            }
+            reservations.put(export, pr);
             for (int j = 0; j < def.paths().size(); j++) {
                 export.addPath(def.paths().get(j).toPathConfig(def.driverOptions(maxPayload)), drivers.get(i).get(j));
             }
@@ -230,6 +246,15 @@ public final class Gateway implements AutoCloseable {
         return List.copyOf(exportList);
     }
 
+    /** The persistent reservations of {@code export} (one of this gateway's). */
+    public ExportReservations reservations(Export export) {
+        ExportReservations r = reservations.get(export);
+        if (r == null) {
+            throw new IllegalArgumentException("not an export of this gateway: " + export.name());
+        }
+        return r;
+    }
+
     /** Who may attach to {@code export} and who may write to it, as configured. */
     public ExportAccess access(Export export) {
         return catalog.access(export);
@@ -277,6 +302,12 @@ public final class Gateway implements AutoCloseable {
         PathUris.checkDistinct("uri", uri, existing);
         DriverOptions options = config.export(export.name()).driverOptions(config.limits().maxPayload());
         BackendDriver driver = createDriver("uri", uri.trim(), options);
+        if (reservations(export).key() != 0 && !driver.offersReservations()) {
+            driver.shutdown();
+            throw new ConfigException("uri: " + driver.displayUri() + " has no persistent reservations (NBD and file"
+                    + " paths have none), but export '" + export.name() + "' registers a reservation key on every"
+                    + " path");
+        }
         return export.addPath(new PathConfig(id, uri.trim(), 0, AccessState.OPTIMIZED, options), driver);
     }
 

@@ -107,6 +107,22 @@ public final class FioLoad implements AutoCloseable {
         return job;
     }
 
+    /**
+     * Waits for the load to end by itself, as it does on the first error the test provoked, and returns its log and
+     * report; fails if it is still running after {@code timeout}.
+     */
+    public String awaitEnd(Duration timeout) {
+        try {
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new AssertionError("fio " + name + " still running after " + timeout + ": " + text(log));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        }
+        return "exit " + process.exitValue() + text(log) + text(report);
+    }
+
     /** Worst completion latency in a job's report, in milliseconds, over reads and writes. */
     public static double worstLatencyMillis(JsonNode job) {
         double read = job.path("read").path("clat_ns").path("max").asDouble(0);

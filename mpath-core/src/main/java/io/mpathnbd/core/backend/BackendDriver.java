@@ -30,6 +30,14 @@ public interface BackendDriver {
         return null;
     }
 
+    /**
+     * Whether this transport's sessions offer persistent reservations ({@link BackendSession#reservations()}); known
+     * before any session exists, so an export that needs them on every path can refuse a path that has none at once.
+     */
+    default boolean offersReservations() {
+        return false;
+    }
+
     /** Releases driver-wide resources (none for most drivers). */
     default void shutdown() {
     }

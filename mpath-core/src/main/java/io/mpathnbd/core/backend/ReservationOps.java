@@ -1,5 +1,6 @@
 package io.mpathnbd.core.backend;
 
+import io.mpathnbd.core.request.Errno;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -42,6 +43,26 @@ public interface ReservationOps {
      */
     CompletableFuture<ControlResult<Void>> register(long oldKey, long newKey, boolean ignoreExisting);
 
+    /**
+     * REGISTER as {@link #register(long, long, boolean)}, with the parameter list's APTPL (persist through power
+     * loss) and ALL_TG_PT (register on every target port) flags. A transport that cannot send them answers ENOTSUP
+     * rather than registering without them.
+     */
+    default CompletableFuture<ControlResult<Void>> register(long oldKey, long newKey, boolean ignoreExisting,
+            RegisterFlags flags) {
+        if (!flags.any()) {
+            return register(oldKey, newKey, ignoreExisting);
+        }
+        return CompletableFuture.completedFuture(ControlResult.failed(Failure.target(Errno.ENOTSUP,
+                flags + " cannot be sent by this transport")));
+    }
+
+    /** READ FULL STATUS: every registration with its nexus; a transport without it answers ENOTSUP. */
+    default CompletableFuture<ControlResult<FullStatus>> readFullStatus() {
+        return CompletableFuture.completedFuture(ControlResult.failed(Failure.target(Errno.ENOTSUP,
+                "READ FULL STATUS cannot be sent by this transport")));
+    }
+
     /** RESERVE with this nexus's registered {@code key}. */
     CompletableFuture<ControlResult<Void>> reserve(long key, ReservationType type);
 
@@ -57,6 +78,46 @@ public interface ReservationOps {
      * preempting one's own key removes the other nexuses' registrations of it.
      */
     CompletableFuture<ControlResult<Void>> preempt(long key, long victimKey, ReservationType type, boolean abort);
+
+    /** The flags of a REGISTER's parameter list beyond the keys. */
+    record RegisterFlags(boolean aptpl, boolean allTargetPorts) {
+        public static final RegisterFlags NONE = new RegisterFlags(false, false);
+
+        public boolean any() {
+            return aptpl || allTargetPorts;
+        }
+
+        @Override
+        public String toString() {
+            return aptpl && allTargetPorts ? "APTPL and ALL_TG_PT" : aptpl ? "APTPL" : allTargetPorts ? "ALL_TG_PT"
+                    : "no flags";
+        }
+    }
+
+    /**
+     * READ FULL STATUS as the disk answers it.
+     *
+     * @param generation the disk's PRGENERATION
+     * @param registrants one per registered nexus
+     */
+    record FullStatus(long generation, List<Registrant> registrants) {
+        public FullStatus {
+            registrants = List.copyOf(registrants);
+        }
+    }
+
+    /**
+     * One registration of READ FULL STATUS.
+     *
+     * @param holder this nexus holds the reservation
+     * @param type the reservation's type when {@code holder}, else null
+     * @param allTargetPorts registered on every target port
+     * @param relativeTargetPort the target port's relative identifier (0 with {@code allTargetPorts})
+     * @param initiator the initiator's transport ID as text (an iSCSI name), or its bytes in hex
+     */
+    record Registrant(long key, boolean holder, ReservationType type, boolean allTargetPorts,
+            int relativeTargetPort, String initiator) {
+    }
 
     /**
      * @param generation the disk's PRGENERATION (unsigned 32 bits), bumped by every registration change

@@ -30,6 +30,26 @@ public enum ReservationType {
         throw new IllegalArgumentException("no persistent reservation type has SPC code " + code);
     }
 
+    /** The name in config, CLI and admin API: {@code write-exclusive-registrants-only}. */
+    public String label() {
+        return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+    }
+
+    /** The type named {@code label} (see {@link #label()}); null for a name no type has. */
+    public static ReservationType ofLabel(String label) {
+        for (ReservationType t : values()) {
+            if (t.label().equals(label)) {
+                return t;
+            }
+        }
+        return null;
+    }
+
+    /** Every type's label, in SPC code order. */
+    public static java.util.List<String> labels() {
+        return java.util.Arrays.stream(values()).map(ReservationType::label).toList();
+    }
+
     /** Registrants-only and all-registrants types: only these fence an unregistered nexus from writing. */
     public boolean forRegistrants() {
         return spcCode >= 5;

@@ -44,6 +44,7 @@ final class Dispatcher {
     private final Set<BlockRequest> waiting = ConcurrentHashMap.newKeySet();
     private final LongAdder requeues = new LongAdder();
     private final ClientErrorLog errorLog = new ClientErrorLog();
+    final ReservationConflicts conflicts;
     private volatile IoPolicy policy;
     private volatile ZonedWrites zoned;
 
@@ -61,6 +62,7 @@ final class Dispatcher {
         this.retryDelayNanos = Durations.nanos(config.retryDelay());
         this.maxRetries = config.maxRetries();
         this.shuttingDown = "export " + export.name() + " is shutting down";
+        this.conflicts = new ReservationConflicts(export.name(), observer);
         this.held = new HoldQueue(export, this, paths, observer, timers);
         this.fence = new WriteFence(this, timers, Durations.nanos(config.fenceDelay()));
     }
@@ -101,7 +103,7 @@ final class Dispatcher {
             request.sink().succeeded(request, null, Extents.allData(request.length()));
             return;
         }
-        if (op == BlockOp.FLUSH) {
+        if (op == BlockOp.FLUSH && !held.paused()) {
             export.control().flush(request);
             return;
         }
@@ -133,9 +135,13 @@ final class Dispatcher {
         return z;
     }
 
-    /** Picks a path and sends; with none usable, holds or fails the request. */
+    /** Picks a path and sends; with none usable, holds or fails the request; while I/O is paused, holds it. */
     void dispatch(BlockRequest request, Path exclude) {
         if (refuseIfClosed(request)) {
+            return;
+        }
+        if (held.paused()) {
+            held.park(request);
             return;
         }
         IoPolicy pol = policy;
@@ -224,6 +230,9 @@ final class Dispatcher {
         long now = System.nanoTime();
         p.endRequest(op, a.bytes, true, now);
         observer.requestCompleted(p, op, a.bytes, now - a.startNanos, true);
+        if (kind == FailureKind.RESERVATION_CONFLICT) {
+            conflicts.refused(p, failure.message());
+        }
         if (kind == FailureKind.TARGET || kind == FailureKind.RESERVATION_CONFLICT) {
             // the disk's own answer: the client sees it, whichever path carried it
             finish(request, failure.errno() == 0 ? Errno.EIO : failure.errno(), failure.message());
@@ -272,7 +281,7 @@ final class Dispatcher {
                 return;
             }
             PathSession s = p.session();
-            if (s != null && p.selectable()) {
+            if (s != null && p.selectable() && !held.paused()) {
                 send(request, p, s);
             } else {
                 dispatch(request, null);

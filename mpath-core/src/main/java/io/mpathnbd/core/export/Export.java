@@ -247,6 +247,64 @@ public final class Export {
         return dispatcher.fence.size();
     }
 
+    /**
+     * Installs the storage fence that in-doubt writes of a failed path wait for instead of the fence delay (null
+     * removes it). See {@link WriteFence}.
+     */
+    public void storageFence(StorageFence fence) {
+        dispatcher.fence.storage(fence);
+    }
+
+    /** Failed sessions whose in-doubt writes the storage fence covered (retried without the fence delay). */
+    public long storageFences() {
+        return dispatcher.fence.storageFences();
+    }
+
+    /** Failed sessions with writes in doubt that the storage fence could not cover (they waited the fence delay). */
+    public long storageFenceFallbacks() {
+        return dispatcher.fence.fallbacks();
+    }
+
+    /**
+     * Pauses I/O: from now on every request is held (with its deadline) instead of sent, until as many
+     * {@link #resumeIo()} calls; requests already sent finish on their paths ({@link #inFlight()} drains). For a
+     * control command that must not race the export's own I/O (preempting our own key and registering it again).
+     */
+    public void pauseIo() {
+        dispatcher.held.pause();
+        LOG.info("export {}: I/O paused", name());
+    }
+
+    /** Ends a {@link #pauseIo()}; the last one resubmits the held requests. */
+    public void resumeIo() {
+        LOG.info("export {}: I/O resumed ({} held requests resubmitted)", name(), held());
+        dispatcher.held.resume();
+    }
+
+    /** Requests sent on some path and not answered yet, over every path. */
+    public int inFlight() {
+        int n = 0;
+        for (Path p : paths.snapshot()) {
+            n += p.inFlight();
+        }
+        return n;
+    }
+
+    /** Requests the disk refused with RESERVATION CONFLICT (failed to the client with EPERM, no path failed). */
+    public long reservationConflicts() {
+        return dispatcher.conflicts.count();
+    }
+
+    /** The first RESERVATION CONFLICT since {@link #rearmReservationConflicts()}, as logged; null if none. */
+    public String lastReservationConflict() {
+        return dispatcher.conflicts.last();
+    }
+
+    /** Our key was registered again: the next RESERVATION CONFLICT is news, logged and shown again. */
+    public void rearmReservationConflicts() {
+        dispatcher.conflicts.rearm();
+    }
+
     // ---------------------------------------------------------------- lifecycle
 
     /** Starts connecting every path; completes when the export is ready (or exceptionally if it never becomes so). */

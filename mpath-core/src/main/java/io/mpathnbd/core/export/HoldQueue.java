@@ -17,6 +17,10 @@ import org.slf4j.LoggerFactory;
  * come back (or the operator asked to queue forever), else it fails with EIO at once. Each parked request leaves
  * exactly once: resubmitted when a path becomes usable, failed with EIO when its no-path deadline passes (unless the
  * export queues without limit) or when no path can come back any more, or failed when the export closes.
+ *
+ * <p>While I/O is paused ({@link #pause}: a control command must not race the export's own writes, as when our key
+ * is preempted and registered again) every request is parked here, with its deadline, whatever the paths do; the
+ * last {@link #resume} resubmits them.
  */
 final class HoldQueue {
     private static final Logger LOG = LoggerFactory.getLogger(Export.class); // log lines read as the export's
@@ -30,6 +34,7 @@ final class HoldQueue {
     private final String noPathTimeout;
     private final ConcurrentLinkedQueue<Held> queue = new ConcurrentLinkedQueue<>();
     private final AtomicInteger size = new AtomicInteger();
+    private final AtomicInteger pauses = new AtomicInteger();
 
     /** A parked request; the flag is set by whichever party takes it out. */
     private static final class Held extends AtomicBoolean {
@@ -55,9 +60,25 @@ final class HoldQueue {
         return size.get();
     }
 
-    /** A request found no usable path: parks it if a path may come back, else fails it. */
+    boolean paused() {
+        return pauses.get() > 0;
+    }
+
+    void pause() {
+        pauses.incrementAndGet();
+    }
+
+    /** Ends one pause; the last one resubmits what was parked. */
+    void resume() {
+        if (pauses.decrementAndGet() == 0) {
+            release(null);
+            reevaluate();
+        }
+    }
+
+    /** A request found no usable path (or I/O is paused): parks it if a path may come back, else fails it. */
     void park(BlockRequest request) {
-        if (forever || paths.mayComeBack()) {
+        if (paused() || forever || paths.mayComeBack()) {
             hold(request);
         } else {
             dispatcher.giveUp(request, "no usable path (" + paths.summary() + ")");
@@ -77,13 +98,17 @@ final class HoldQueue {
             h.timer = timers.schedule(() -> expire(h), request.deadlineNanos() - System.nanoTime());
         }
         observer.held(export.name());
-        if (first) {
+        boolean paused = paused();
+        if (first && !paused) {
             LOG.info("export {}: no usable path; holding I/O ({}) ({})", export.name(),
                     forever ? "queue-if-no-path" : "up to " + noPathTimeout, paths.summary());
         }
-        // a path may have come back, or the last hope gone, between the selection and now
+        // a path may have come back, the last hope gone, or the pause ended, between the selection and now (a
+        // resume that ran before this check finds the request in the queue)
         if (paths.closed()) {
             failAll(Errno.ESHUTDOWN, dispatcher.shuttingDown());
+        } else if (paused) {
+            return;
         } else if (paths.anyUsable()) {
             release(null);
         } else {
@@ -108,7 +133,7 @@ final class HoldQueue {
      * no path again is parked anew and waits for the next event.
      */
     void release(Path cause) {
-        if (size.get() == 0) {
+        if (size.get() == 0 || paused()) {
             return;
         }
         int n = size.get();
@@ -130,7 +155,7 @@ final class HoldQueue {
 
     /** Fails what is parked when no path can come back any more (and the operator did not ask to queue forever). */
     void reevaluate() {
-        if (size.get() == 0 || forever || paths.anyUsable() || paths.mayComeBack()) {
+        if (size.get() == 0 || forever || paused() || paths.anyUsable() || paths.mayComeBack()) {
             return;
         }
         String why = "no usable path, and none can come back (" + paths.summary() + ")";

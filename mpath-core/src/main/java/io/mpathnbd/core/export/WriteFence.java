@@ -3,8 +3,12 @@ package io.mpathnbd.core.export;
 import io.mpathnbd.core.path.Path;
 import io.mpathnbd.core.path.PathSession;
 import io.mpathnbd.core.request.BlockRequest;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,8 +30,16 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>What it does not cover.</b> A backend frozen in the middle of a write for longer than the fence delay (a
  * server stopped with SIGSTOP during pwrite, storage stuck underneath it) that later resumes can still land the old
- * data. Only the storage can stop that: persistent reservations (preempting the dead path's registration) or a
- * controller reset, for the iSCSI backend later. Reads are not fenced; a late read changes nothing.
+ * data, and so can bytes the network delays for longer than that (a relay, a stalled switch queue: the reset only
+ * purges what reached the backend's socket). Only the storage can stop those.
+ *
+ * <p><b>The storage fence.</b> With a {@link StorageFence} installed ({@code fence: reservation}: the hung nexus's
+ * registration is preempted through a healthy path), the writes of a failed session are retried only once that
+ * fence is done (and the session is closed), without the fence delay: the storage then refuses whatever the hung
+ * nexus still sends, however late. One fencing per failed session, however many writes it had in flight; logged
+ * once with its outcome and counted. When it cannot be carried out (no healthy path, the command failed, no
+ * reservation of a registrants type held) the writes are not retried blindly: they fall back to the reset and the
+ * fence delay above, and the log line says why. Reads are not fenced; a late read changes nothing.
  */
 final class WriteFence {
     private static final Logger LOG = LoggerFactory.getLogger(WriteFence.class);
@@ -36,6 +48,11 @@ final class WriteFence {
     private final Timers timers;
     private final long delayNanos;
     private final AtomicInteger fenced = new AtomicInteger();
+    private final LongAdder storageFences = new LongAdder();
+    private final LongAdder fallbacks = new LongAdder();
+    /** The storage fencing of each failed session under way: its writes wait on the same one. */
+    private final Map<PathSession, CompletableFuture<StorageFence.Outcome>> fencing = new ConcurrentHashMap<>();
+    private volatile StorageFence storage;
 
     WriteFence(Dispatcher dispatcher, Timers timers, long delayNanos) {
         this.dispatcher = dispatcher;
@@ -43,14 +60,69 @@ final class WriteFence {
         this.delayNanos = Math.max(0, delayNanos);
     }
 
-    /** Holds {@code request} until {@code session} is closed and the fence delay has passed after that. */
+    /** Installs (or, with null, removes) the storage fence used before the fence delay. */
+    void storage(StorageFence fence) {
+        storage = fence;
+    }
+
+    /**
+     * Holds {@code request} until {@code session} is closed and then either the storage fence is done or, without one
+     * (or when it could not be carried out), the fence delay has passed.
+     */
     void hold(BlockRequest request, Path path, PathSession session) {
         fenced.incrementAndGet();
-        if (LOG.isDebugEnabled()) {
-            LOG.debug("export {}: fencing in-doubt {} from path {} until its session is closed plus {} ms",
-                    dispatcher.exportName(), request, path.id(), TimeUnit.NANOSECONDS.toMillis(delayNanos));
+        StorageFence s = storage;
+        CompletableFuture<Void> closed = session.close();
+        if (s == null) {
+            if (LOG.isDebugEnabled()) {
+                LOG.debug("export {}: fencing in-doubt {} from path {} until its session is closed plus {} ms",
+                        dispatcher.exportName(), request, path.id(), TimeUnit.NANOSECONDS.toMillis(delayNanos));
+            }
+            closed.whenComplete((v, e) -> timers.schedule(() -> release(request, path), delayNanos));
+            return;
         }
-        session.close().whenComplete((v, e) -> timers.schedule(() -> release(request, path), delayNanos));
+        CompletableFuture<Object> closedAnyway = closed.handle((v, e) -> null);
+        CompletableFuture<StorageFence.Outcome> mine = new CompletableFuture<>();
+        CompletableFuture<StorageFence.Outcome> outcome = fencing.putIfAbsent(session, mine);
+        if (outcome == null) {
+            outcome = mine;
+            // a closed session fails no more requests: later failures of it are none of this fencing's
+            mine.thenAcceptBoth(closedAnyway, (o, ignored) -> fencing.remove(session, mine));
+            start(s, path).whenComplete((o, e) -> mine.complete(o != null ? o
+                    : StorageFence.Outcome.notPossible("the fence failed: " + e)));
+        }
+        outcome.thenAcceptBoth(closedAnyway, (o, ignored) -> {
+            if (o.fenced()) {
+                release(request, path);
+            } else {
+                timers.schedule(() -> release(request, path), delayNanos);
+            }
+        });
+    }
+
+    /** One storage fencing of a failed session: logged once with its outcome, counted. */
+    private CompletableFuture<StorageFence.Outcome> start(StorageFence s, Path path) {
+        long t0 = System.nanoTime();
+        CompletableFuture<StorageFence.Outcome> f;
+        try {
+            f = s.fence(path).exceptionally(e -> StorageFence.Outcome.notPossible(String.valueOf(e)));
+        } catch (RuntimeException e) {
+            f = CompletableFuture.completedFuture(StorageFence.Outcome.notPossible(e.toString()));
+        }
+        return f.thenApply(o -> {
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            if (o.fenced()) {
+                storageFences.increment();
+                LOG.warn("export {}: path {} failed with writes in doubt: fenced by reservation in {} ms ({}); they"
+                        + " are retried elsewhere now", dispatcher.exportName(), path.id(), ms, o.detail());
+            } else {
+                fallbacks.increment();
+                LOG.warn("export {}: path {} failed with writes in doubt and cannot be fenced by reservation ({});"
+                        + " falling back to the reset and the fence delay of {} ms", dispatcher.exportName(),
+                        path.id(), o.detail(), TimeUnit.NANOSECONDS.toMillis(delayNanos));
+            }
+            return o;
+        });
     }
 
     private void release(BlockRequest request, Path path) {
@@ -61,5 +133,15 @@ final class WriteFence {
     /** Writes waiting for their fence. */
     int size() {
         return fenced.get();
+    }
+
+    /** Failed sessions whose in-doubt writes the storage fence covered. */
+    long storageFences() {
+        return storageFences.sum();
+    }
+
+    /** Failed sessions the storage fence could not cover: their writes waited for the fence delay instead. */
+    long fallbacks() {
+        return fallbacks.sum();
     }
 }

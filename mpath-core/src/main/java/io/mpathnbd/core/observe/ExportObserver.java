@@ -22,6 +22,10 @@ public interface ExportObserver {
     default void failover(String export, Path from, String reason) {
     }
 
+    /** The disk refused a request with RESERVATION CONFLICT (fenced by a reservation): not a path error. */
+    default void reservationConflict(String export, Path path) {
+    }
+
     /** A request was put back through the iopolicy after a path error. */
     default void requeued(String export, Path from) {
     }

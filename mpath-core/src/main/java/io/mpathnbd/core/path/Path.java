@@ -58,6 +58,11 @@ public final class Path {
         return exportName;
     }
 
+    /** Whether this path's transport has persistent reservations (iSCSI does; NBD and file do not). */
+    public boolean offersReservations() {
+        return driver.offersReservations();
+    }
+
     public PathConfig config() {
         return config;
     }

@@ -175,6 +175,9 @@ final class IscsiBackendSession implements BackendSession, AccessStateSource, Ev
             case RETRY_SAME_PATH:
                 failLater(callback, Failure.retrySamePath(message), c.retryDelayNanos());
                 return;
+            case RESERVATION_CONFLICT:
+                callback.failed(Failure.reservationConflict(message));
+                return;
             default:
                 callback.failed(Failure.target(targetErrno(request.op(), c.errno(), sense), message));
         }

@@ -45,6 +45,11 @@ final class IscsiDriver implements BackendDriver {
     }
 
     @Override
+    public boolean offersReservations() {
+        return true;
+    }
+
+    @Override
     public String displayUri() {
         return display;
     }

@@ -3,6 +3,8 @@ package io.mpathnbd.iscsi.backend;
 import io.mpathnbd.core.backend.ControlResult;
 import io.mpathnbd.core.backend.Failure;
 import io.mpathnbd.core.backend.ReservationOps;
+import io.mpathnbd.core.backend.ReservationOps.FullStatus;
+import io.mpathnbd.core.backend.ReservationOps.RegisterFlags;
 import io.mpathnbd.core.backend.ReservationType;
 import io.mpathnbd.core.request.Errno;
 import io.mpathnbd.iscsi.scsi.PersistentReserve;
@@ -29,6 +31,8 @@ final class IscsiReservations implements ReservationOps {
     private static final int KEYS_ALLOC = 8 + 8 * 1023;
     private static final int RESERVATION_ALLOC = 24;
     private static final int CAPABILITIES_ALLOC = 8;
+    /** Room for a few dozen nexuses with long iSCSI names. */
+    private static final int FULL_STATUS_ALLOC = 0xffff;
     private static final int MAX_TRIES = 4;
 
     private final IscsiConnection connection;
@@ -59,11 +63,24 @@ final class IscsiReservations implements ReservationOps {
     }
 
     @Override
+    public CompletableFuture<ControlResult<FullStatus>> readFullStatus() {
+        return in(PersistentReserve.READ_FULL_STATUS, FULL_STATUS_ALLOC, "READ FULL STATUS",
+                PersistentReserve::fullStatus);
+    }
+
+    @Override
     public CompletableFuture<ControlResult<Void>> register(long oldKey, long newKey, boolean ignoreExisting) {
+        return register(oldKey, newKey, ignoreExisting, RegisterFlags.NONE);
+    }
+
+    @Override
+    public CompletableFuture<ControlResult<Void>> register(long oldKey, long newKey, boolean ignoreExisting,
+            RegisterFlags flags) {
+        String with = flags.any() ? " with " + flags : "";
         return ignoreExisting
-                ? out(PersistentReserve.REGISTER_AND_IGNORE_EXISTING_KEY, null, 0, newKey,
-                        "REGISTER AND IGNORE EXISTING KEY")
-                : out(PersistentReserve.REGISTER, null, oldKey, newKey, "REGISTER");
+                ? out(PersistentReserve.REGISTER_AND_IGNORE_EXISTING_KEY, null, 0, newKey, flags,
+                        "REGISTER AND IGNORE EXISTING KEY" + with)
+                : out(PersistentReserve.REGISTER, null, oldKey, newKey, flags, "REGISTER" + with);
     }
 
     @Override
@@ -104,7 +121,12 @@ final class IscsiReservations implements ReservationOps {
 
     private CompletableFuture<ControlResult<Void>> out(int action, ReservationType type, long key, long saKey,
             String what) {
-        return run(PersistentReserve.out(action, type), PersistentReserve.parameters(key, saKey), 0, what, 1)
+        return out(action, type, key, saKey, RegisterFlags.NONE, what);
+    }
+
+    private CompletableFuture<ControlResult<Void>> out(int action, ReservationType type, long key, long saKey,
+            RegisterFlags flags, String what) {
+        return run(PersistentReserve.out(action, type), PersistentReserve.parameters(key, saKey, flags), 0, what, 1)
                 .thenApply(a -> a.failure == null ? ControlResult.ok() : ControlResult.failed(a.failure));
     }
 

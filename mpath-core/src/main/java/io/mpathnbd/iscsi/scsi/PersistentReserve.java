@@ -1,6 +1,9 @@
 package io.mpathnbd.iscsi.scsi;
 
 import io.mpathnbd.core.backend.ReservationOps.Capabilities;
+import io.mpathnbd.core.backend.ReservationOps.FullStatus;
+import io.mpathnbd.core.backend.ReservationOps.RegisterFlags;
+import io.mpathnbd.core.backend.ReservationOps.Registrant;
 import io.mpathnbd.core.backend.ReservationOps.Holder;
 import io.mpathnbd.core.backend.ReservationOps.Keys;
 import io.mpathnbd.core.backend.ReservationOps.Status;
@@ -13,7 +16,8 @@ import java.util.Set;
 
 /**
  * PERSISTENT RESERVE IN and OUT (SPC-4 6.15, 6.16): the CDBs, the OUT parameter list and the IN data, read into the
- * SPI's records. Scope is always LU; the OUT parameter list never sets APTPL, ALL_TG_PT or SPEC_I_PT.
+ * SPI's records. Scope is always LU; the OUT parameter list sets APTPL and ALL_TG_PT only when asked, never
+ * SPEC_I_PT.
  */
 public final class PersistentReserve {
     public static final int IN = 0x5E;
@@ -22,6 +26,11 @@ public final class PersistentReserve {
     public static final int READ_KEYS = 0;
     public static final int READ_RESERVATION = 1;
     public static final int REPORT_CAPABILITIES = 2;
+    public static final int READ_FULL_STATUS = 3;
+    static final int APTPL = 0x01;
+    static final int ALL_TG_PT = 0x04;
+    /** iSCSI's protocol identifier in a TransportID (SPC-4 7.6.4). */
+    private static final int PROTOCOL_ISCSI = 5;
 
     public static final int REGISTER = 0;
     public static final int RESERVE = 1;
@@ -63,7 +72,13 @@ public final class PersistentReserve {
     }
 
     public static byte[] parameters(long key, long serviceActionKey) {
+        return parameters(key, serviceActionKey, RegisterFlags.NONE);
+    }
+
+    /** The parameter list with {@code flags} in byte 20 (APTPL 0x01, ALL_TG_PT 0x04). */
+    public static byte[] parameters(long key, long serviceActionKey, RegisterFlags flags) {
         byte[] p = new byte[PARAMETER_LIST_LENGTH];
+        p[20] = (byte) ((flags.aptpl() ? APTPL : 0) | (flags.allTargetPorts() ? ALL_TG_PT : 0));
         for (int i = 0; i < 8; i++) {
             p[i] = (byte) (key >>> (56 - 8 * i));
             p[8 + i] = (byte) (serviceActionKey >>> (56 - 8 * i));
@@ -101,6 +116,52 @@ public final class PersistentReserve {
         } catch (IllegalArgumentException e) {
             throw new ScsiFormatException("READ RESERVATION: " + e.getMessage());
         }
+    }
+
+    /**
+     * READ FULL STATUS data (SPC-4 6.15.5): per descriptor the key, ALL_TG_PT and R_HOLDER, scope and type, the
+     * relative target port, and the initiator's TransportID (an iSCSI name shown as text). A list cut short by the
+     * allocation length keeps the descriptors that fit whole.
+     */
+    public static FullStatus fullStatus(ByteBuf d) {
+        Bytes.require(d, 8, "READ FULL STATUS");
+        long generation = Bytes.u32(d, 0);
+        int end = Bytes.usable(d, 8 + Bytes.u32(d, 4));
+        List<Registrant> out = new ArrayList<>();
+        int at = 8;
+        while (at + 24 <= end) {
+            long key = Bytes.s64(d, at);
+            int flags = Bytes.u8(d, at + 12);
+            boolean holder = (flags & 0x01) != 0;
+            int type = Bytes.u8(d, at + 13) & 0x0f;
+            int port = Bytes.u16(d, at + 18);
+            long idLength = Bytes.u32(d, at + 20);
+            if (at + 24 + idLength > end) {
+                break; // cut short
+            }
+            int id = at + 24;
+            ReservationType t;
+            try {
+                t = holder ? ReservationType.ofSpcCode(type) : null;
+            } catch (IllegalArgumentException e) {
+                throw new ScsiFormatException("READ FULL STATUS: " + e.getMessage());
+            }
+            out.add(new Registrant(key, holder, t, (flags & 0x02) != 0, port,
+                    transportId(d, id, id + (int) idLength)));
+            at = id + (int) idLength;
+        }
+        return new FullStatus(generation, out);
+    }
+
+    /** An iSCSI TransportID's name (format 0 or 1: header, length, name[,i,0x,ISID]); other protocols in hex. */
+    private static String transportId(ByteBuf d, int from, int to) {
+        if (to - from >= 4 && (Bytes.u8(d, from) & 0x0f) == PROTOCOL_ISCSI) {
+            int n = Math.min(to, from + 4 + Bytes.u16(d, from + 2));
+            String s = Bytes.ascii(d, from + 4, n);
+            int nul = s.indexOf('\0');
+            return nul < 0 ? s : s.substring(0, nul);
+        }
+        return Bytes.hex(Bytes.copy(d, from, to - from));
     }
 
     public static Capabilities capabilities(ByteBuf d) {

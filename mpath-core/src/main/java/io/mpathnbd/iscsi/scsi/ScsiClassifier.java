@@ -11,7 +11,11 @@ import java.util.concurrent.TimeUnit;
  */
 public final class ScsiClassifier {
 
-    public enum Action { OK, RETRY_SAME_PATH, PATH, TARGET }
+    /**
+     * RESERVATION_CONFLICT: the disk's answer like TARGET, but its own action: being fenced by another host's
+     * reservation is not a path error, and the export counts and reports it apart from other refusals.
+     */
+    public enum Action { OK, RETRY_SAME_PATH, PATH, TARGET, RESERVATION_CONFLICT }
 
     /**
      * {@code errno}: what the client sees (0 for OK, EIO for path and retry outcomes). {@code rereadAlua}: the
@@ -27,6 +31,7 @@ public final class ScsiClassifier {
                 case OK: return null;
                 case RETRY_SAME_PATH: return Failure.retrySamePath(message);
                 case PATH: return Failure.path(message);
+                case RESERVATION_CONFLICT: return Failure.reservationConflict(message);
                 default: return Failure.target(errno, message);
             }
         }
@@ -53,7 +58,8 @@ public final class ScsiClassifier {
             case ScsiStatus.TASK_SET_FULL:
                 return retry(TASK_SET_FULL_DELAY_NANOS, false, false, "TASK SET FULL");
             case ScsiStatus.RESERVATION_CONFLICT:
-                return target(Errno.EPERM, "RESERVATION CONFLICT");
+                return new Classification(Action.RESERVATION_CONFLICT, Errno.EPERM, 0, false, false,
+                        "RESERVATION CONFLICT");
             case ScsiStatus.CHECK_CONDITION:
                 return senseOrNull == null ? path("CHECK CONDITION without sense data") : checkCondition(senseOrNull);
             case ScsiStatus.TASK_ABORTED:

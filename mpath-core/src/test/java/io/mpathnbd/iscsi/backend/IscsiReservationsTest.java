@@ -84,6 +84,22 @@ class IscsiReservationsTest {
     }
 
     @Test
+    void tgtRefusesReadFullStatusAptplAndAllTargetPortsAsUnsupported() {
+        ControlResult<ReservationOps.FullStatus> full = get(a.readFullStatus());
+        assertEquals(FailureKind.TARGET, full.failure().kind(), full.toString());
+        assertEquals(Errno.ENOTSUP, full.failure().errno());
+        for (ReservationOps.RegisterFlags flags : List.of(new ReservationOps.RegisterFlags(true, false),
+                new ReservationOps.RegisterFlags(false, true))) {
+            ControlResult<Void> r = get(a.register(0, A, false, flags));
+            assertEquals(Errno.ENOTSUP, r.failure().errno(), r.toString());
+            assertTrue(r.failure().message().contains("REGISTER with " + flags), r.toString());
+        }
+        assertEquals(List.of(), ok(b.readKeys()).keys(), "nothing registered");
+        ok(a.register(0, A, false, ReservationOps.RegisterFlags.NONE));
+        assertEquals(List.of(A), ok(b.readKeys()).keys());
+    }
+
+    @Test
     void registerReserveConflictPreemptReleaseClearSeenFromBothNexuses() {
         ReservationOps.Keys none = ok(b.readKeys());
         assertEquals(List.of(), none.keys());
@@ -115,6 +131,8 @@ class IscsiReservationsTest {
         // a, no longer registered, may not write under a registrants-only reservation; b may
         io.mpathnbd.core.backend.Failure refused = write(harness.connect(harness.driver(tgtd.uri(0),
                 DriverOptions.defaults())), 0, 0, new byte[512]).assertFailed();
+        // its own kind on the I/O path too: the export counts it and fails no path for it
+        assertEquals(FailureKind.RESERVATION_CONFLICT, refused.kind(), refused.toString());
         assertTrue(refused.isTargetError() && refused.errno() == Errno.EPERM, refused.toString());
         assertTrue(write(bSession, 0, 0, new byte[512]).ok());
 

@@ -39,6 +39,53 @@ class PersistentReserveTest {
     }
 
     @Test
+    void registerFlagsGoToByte20() {
+        assertEquals(0x01, PersistentReserve.parameters(1, 2, new ReservationOps.RegisterFlags(true, false))[20]);
+        assertEquals(0x04, PersistentReserve.parameters(1, 2, new ReservationOps.RegisterFlags(false, true))[20]);
+        assertEquals(0x05, PersistentReserve.parameters(1, 2, new ReservationOps.RegisterFlags(true, true))[20]);
+        assertEquals(0, PersistentReserve.parameters(1, 2)[20]);
+    }
+
+    /** One READ FULL STATUS descriptor with an iSCSI TransportID (format 0, name padded to a multiple of 4). */
+    private static byte[] descriptor(long key, int flags, int scopeType, int port, String name) {
+        int nameLength = (name.length() + 1 + 3) / 4 * 4;
+        byte[] d = new byte[24 + 4 + nameLength];
+        for (int i = 0; i < 8; i++) {
+            d[i] = (byte) (key >>> (56 - 8 * i));
+        }
+        d[12] = (byte) flags;
+        d[13] = (byte) scopeType;
+        d[18] = (byte) (port >>> 8);
+        d[19] = (byte) port;
+        d[23] = (byte) (4 + nameLength);
+        d[24] = 0x05; // format 0, protocol iSCSI
+        d[27] = (byte) nameLength;
+        byte[] n = name.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        System.arraycopy(n, 0, d, 28, n.length);
+        return d;
+    }
+
+    @Test
+    void fullStatusDescriptorsAndACutShortOne() {
+        byte[] a = descriptor(0xA1, 0x01, 0x05, 1, "iqn.2026-12.io.mpathnbd:gw");
+        byte[] b = descriptor(0xB1, 0x02, 0, 0, "iqn.2026-12.io.mpathnbd:other");
+        byte[] d = new byte[8 + a.length + b.length];
+        d[3] = 7;
+        d[7] = (byte) (a.length + b.length);
+        System.arraycopy(a, 0, d, 8, a.length);
+        System.arraycopy(b, 0, d, 8 + a.length, b.length);
+        ReservationOps.FullStatus f = PersistentReserve.fullStatus(Unpooled.wrappedBuffer(d));
+        assertEquals(7, f.generation());
+        assertEquals(List.of(
+                new ReservationOps.Registrant(0xA1, true, ReservationType.WRITE_EXCLUSIVE_REGISTRANTS_ONLY, false, 1,
+                        "iqn.2026-12.io.mpathnbd:gw"),
+                new ReservationOps.Registrant(0xB1, false, null, true, 0, "iqn.2026-12.io.mpathnbd:other")),
+                f.registrants());
+        byte[] cut = java.util.Arrays.copyOf(d, d.length - 3); // the second descriptor no longer fits
+        assertEquals(1, PersistentReserve.fullStatus(Unpooled.wrappedBuffer(cut)).registrants().size());
+    }
+
+    @Test
     void keysGenerationAndATruncatedList() {
         byte[] d = bytes(0, 0, 0, 9, 0, 0, 0, 24, 0, 0, 0, 0, 0, 0, 0, 0xA, 0xff, 0, 0, 0, 0, 0, 0, 0xB, 0, 0, 0);
         ReservationOps.Keys k = PersistentReserve.keys(Unpooled.wrappedBuffer(d)); // third key cut short

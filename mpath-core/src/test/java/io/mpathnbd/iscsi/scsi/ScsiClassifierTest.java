@@ -27,7 +27,7 @@ class ScsiClassifierTest {
         "0x04, -,        OK,              0,  false, false, false",
         "0x08, -,        RETRY_SAME_PATH, 5,  false, false, true",
         "0x28, -,        RETRY_SAME_PATH, 5,  false, false, true",
-        "0x18, -,        TARGET,          1,  false, false, false",
+        "0x18, -,        RESERVATION_CONFLICT, 1, false, false, false",
         "0x02, 6/29/00,  RETRY_SAME_PATH, 5,  true,  false, false",
         "0x02, 6/29/03,  RETRY_SAME_PATH, 5,  true,  false, false",
         "0x02, 6/2A/06,  RETRY_SAME_PATH, 5,  true,  false, false",
@@ -84,7 +84,7 @@ class ScsiClassifierTest {
         assertNull(ScsiClassifier.classify(ScsiStatus.GOOD, null).toFailure());
         assertEquals(new Failure(FailureKind.RETRY_SAME_PATH, Errno.EIO, "BUSY"),
                 ScsiClassifier.classify(ScsiStatus.BUSY, null).toFailure());
-        assertEquals(new Failure(FailureKind.TARGET, Errno.EPERM, "RESERVATION CONFLICT"),
+        assertEquals(new Failure(FailureKind.RESERVATION_CONFLICT, Errno.EPERM, "RESERVATION CONFLICT"),
                 ScsiClassifier.classify(ScsiStatus.RESERVATION_CONFLICT, null).toFailure());
         assertEquals(new Failure(FailureKind.PATH, Errno.EIO, "TASK ABORTED"),
                 ScsiClassifier.classify(ScsiStatus.TASK_ABORTED, null).toFailure());

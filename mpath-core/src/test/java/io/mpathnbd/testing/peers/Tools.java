@@ -39,6 +39,7 @@ public final class Tools {
             Map.entry("nbdsh", "python3-libnbd"),
             Map.entry("fio", "fio"),
             Map.entry("tgtd", "tgt"),
+            Map.entry("fence_mpath", "fence-agents"),
             Map.entry("tgtadm", "tgt"),
             Map.entry("psktool", "gnutls-bin"),
             Map.entry("gnutls-cli", "gnutls-bin"));

@@ -103,11 +103,14 @@ final class AdminApi {
                 allow(method, HttpMethod.PUT, HttpMethod.GET);
                 return done(method.equals(HttpMethod.GET) ? iopolicyView(export) : setIoPolicy(export, req));
             }
+            if ((n == 4 || n == 5) && s.get(3).equals("reservation")) {
+                return ReservationApi.handle(export, gateway.reservations(export), n == 5 ? s.get(4) : null, req);
+            }
             if (n == 4 && s.get(3).equals("paths")) {
                 allow(method, HttpMethod.POST, HttpMethod.GET);
                 if (method.equals(HttpMethod.GET)) {
                     ArrayNode all = AdminResponse.JSON.createArrayNode();
-                    export.paths().forEach(p -> all.add(ExportJson.path(p)));
+                    export.paths().forEach(p -> all.add(ExportJson.path(p, gateway.reservations(export))));
                     return done(AdminResponse.ok(all));
                 }
                 return done(addPath(export, req));
@@ -117,7 +120,7 @@ final class AdminApi {
                 if (n == 5) {
                     allow(method, HttpMethod.GET, HttpMethod.DELETE);
                     if (method.equals(HttpMethod.GET)) {
-                        return done(AdminResponse.ok(ExportJson.path(path)));
+                        return done(AdminResponse.ok(ExportJson.path(path, gateway.reservations(export))));
                     }
                     noBody(req);
                     return removePath(export, path, who);
@@ -127,7 +130,7 @@ final class AdminApi {
                     noBody(req);
                     LOG.info("admin ({}): operator fails path {}/{} ({})", who, export.name(), path.id(), path.uri());
                     export.failPath(path.id());
-                    return done(AdminResponse.ok(ExportJson.path(path)));
+                    return done(AdminResponse.ok(ExportJson.path(path, gateway.reservations(export))));
                 }
                 if (n == 6 && s.get(5).equals("reinstate")) {
                     allow(method, HttpMethod.POST);
@@ -135,7 +138,7 @@ final class AdminApi {
                     LOG.info("admin ({}): operator reinstates path {}/{} ({})", who, export.name(), path.id(),
                             path.uri());
                     export.reinstatePath(path.id());
-                    return done(AdminResponse.ok(ExportJson.path(path)));
+                    return done(AdminResponse.ok(ExportJson.path(path, gateway.reservations(export))));
                 }
             }
         }
@@ -148,7 +151,7 @@ final class AdminApi {
      * live path, or if it fails, {@code open-zones} is null).
      */
     private CompletableFuture<ObjectNode> view(Export e) {
-        ObjectNode n = ExportJson.export(e, gateway.access(e));
+        ObjectNode n = ExportJson.export(e, gateway.access(e), gateway.reservations(e));
         if (!n.has("zones")) {
             return CompletableFuture.completedFuture(n);
         }
@@ -179,7 +182,7 @@ final class AdminApi {
         return p;
     }
 
-    private static void allow(HttpMethod method, HttpMethod... allowed) {
+    static void allow(HttpMethod method, HttpMethod... allowed) {
         for (HttpMethod m : allowed) {
             if (m.equals(method)) {
                 return;
@@ -220,12 +223,12 @@ final class AdminApi {
         String id = text(req, "id", false);
         Path p = gateway.addPath(export, uri, id);
         LOG.info("admin ({}): operator adds path {}/{} ({})", request.who(), export.name(), p.id(), p.uri());
-        return AdminResponse.json(HttpResponseStatus.CREATED, ExportJson.path(p));
+        return AdminResponse.json(HttpResponseStatus.CREATED, ExportJson.path(p, gateway.reservations(export)));
     }
 
     private CompletableFuture<AdminResponse> removePath(Export export, Path path, String who) {
         LOG.info("admin ({}): operator removes path {}/{} ({})", who, export.name(), path.id(), path.uri());
-        ObjectNode view = ExportJson.path(path);
+        ObjectNode view = ExportJson.path(path, gateway.reservations(export));
         return export.removePath(path.id())
                 .thenApply(v -> {
                     view.put("state", "removed");
@@ -274,6 +277,18 @@ final class AdminApi {
         e.add("POST /api/exports/{name}/zones/report  {\"offset\": 0, \"length\": 1048576, \"count\": 4}");
         e.add("POST /api/exports/{name}/zones/{reset|open|close|finish}  {\"offset\": 0, \"count\": 1} or "
                 + "{\"all\": true}");
+        e.add("GET /api/exports/{name}/reservation");
+        e.add("GET /api/exports/{name}/reservation/keys");
+        e.add("GET /api/exports/{name}/reservation/capabilities");
+        e.add("GET /api/exports/{name}/reservation/full-status");
+        e.add("POST /api/exports/{name}/reservation/register  {\"key\": \"0x...\", \"aptpl\": false,"
+                + " \"all-target-ports\": false}");
+        e.add("POST /api/exports/{name}/reservation/unregister");
+        e.add("POST /api/exports/{name}/reservation/reserve  {\"type\": \"write-exclusive-registrants-only\"}");
+        e.add("POST /api/exports/{name}/reservation/release");
+        e.add("POST /api/exports/{name}/reservation/clear");
+        e.add("POST /api/exports/{name}/reservation/preempt  {\"key\": \"0x...\", \"type\": \"...\","
+                + " \"abort\": false}");
         e.add("GET /metrics");
         e.add("GET /health");
         e.add("GET /health/{name}");
@@ -281,7 +296,7 @@ final class AdminApi {
     }
 
     /** An action that takes no body refuses one: what it asked for (an option?) would be silently dropped. */
-    private static void noBody(AdminRequest req) {
+    static void noBody(AdminRequest req) {
         if (req.hasBody()) {
             throw new ApiError(HttpResponseStatus.BAD_REQUEST, req.method().name() + " /"
                     + String.join("/", req.segments()) + " takes no body");
@@ -343,7 +358,7 @@ final class AdminApi {
         return (ObjectNode) n;
     }
 
-    private static String text(ObjectNode n, String field, boolean required) {
+    static String text(ObjectNode n, String field, boolean required) {
         JsonNode v = n.get(field);
         if (v == null || v.isNull()) {
             if (required) {

@@ -6,6 +6,8 @@ import io.mpathnbd.core.backend.Capability;
 import io.mpathnbd.core.export.Export;
 import io.mpathnbd.core.export.ExportHealth;
 import io.mpathnbd.core.path.Path;
+import io.mpathnbd.core.reservation.ExportReservations;
+import io.mpathnbd.core.reservation.ReservationKeys;
 import io.mpathnbd.core.zone.ZoneLayout;
 import io.mpathnbd.server.access.AccessRule;
 import io.mpathnbd.server.access.ExportAccess;
@@ -15,7 +17,7 @@ final class ExportJson {
     private ExportJson() {
     }
 
-    static ObjectNode export(Export e, ExportAccess access) {
+    static ObjectNode export(Export e, ExportAccess access, ExportReservations pr) {
         ObjectNode n = AdminResponse.JSON.createObjectNode();
         boolean ready = e.ready();
         n.put("name", e.name());
@@ -31,6 +33,7 @@ final class ExportJson {
         n.put("path-failures", e.pathFailures());
         n.put("requeues", e.requeues());
         n.put("held", e.held());
+        n.set("reservation", reservation(e, pr));
         n.put("capabilities", ready ? Capability.describe(e.capabilities()) : "");
         // read-only for every client: configured so, or every path is
         n.put("read-only", access.readOnly() || ready && Capability.has(e.capabilities(), Capability.READ_ONLY));
@@ -46,12 +49,23 @@ final class ExportJson {
         }
         var paths = n.putArray("paths");
         for (Path p : e.paths()) {
-            paths.add(path(p));
+            paths.add(path(p, pr));
         }
         return n;
     }
 
-    static ObjectNode path(Path p) {
+    /** Our key (hidden when it came from a file), whether we are registered or fenced, and conflicts counted. */
+    static ObjectNode reservation(Export e, ExportReservations pr) {
+        ObjectNode r = AdminResponse.JSON.createObjectNode();
+        long key = pr.key();
+        r.put("key", key == 0 ? null : pr.keySecret() ? "(from reservation-key-file)" : ReservationKeys.format(key));
+        r.put("state", pr.state());
+        r.put("reason", pr.fencedReason());
+        r.put("conflicts", e.reservationConflicts());
+        return r;
+    }
+
+    static ObjectNode path(Path p, ExportReservations pr) {
         ObjectNode n = AdminResponse.JSON.createObjectNode();
         n.put("id", p.id());
         n.put("uri", p.uri());
@@ -64,6 +78,8 @@ final class ExportJson {
         n.put("bytes-read", p.bytesRead());
         n.put("bytes-written", p.bytesWritten());
         n.put("last-error", p.lastError());
+        // null without a key; else "registered" or why not (a path that cannot register carries no I/O)
+        n.put("registration", pr.registration(p));
         // what the backend says of itself (vendor, product, serial, identity): for operators, never sent to clients
         BackendInfo info = p.info();
         n.put("description", info == null ? null : info.description());

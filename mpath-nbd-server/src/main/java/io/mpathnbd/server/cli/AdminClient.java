@@ -125,9 +125,29 @@ final class AdminClient {
         if (resp.statusCode() >= 400) {
             String msg = answer != null && answer.hasNonNull("error") ? answer.get("error").asText()
                     : "HTTP " + resp.statusCode();
-            throw new CliException(msg);
+            throw new ApiException(msg, resp.statusCode(), answer);
         }
         return answer;
+    }
+
+    /** The admin API answered with an error status; {@link #answer()} is its JSON (null when it had none). */
+    static final class ApiException extends CliException {
+        private final int status;
+        private final transient JsonNode answer;
+
+        ApiException(String message, int status, JsonNode answer) {
+            super(message);
+            this.status = status;
+            this.answer = answer;
+        }
+
+        int status() {
+            return status;
+        }
+
+        JsonNode answer() {
+            return answer;
+        }
     }
 
     private static String tlsReason(Exception e) {

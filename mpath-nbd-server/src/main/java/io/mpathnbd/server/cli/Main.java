@@ -18,8 +18,9 @@ import picocli.CommandLine.Spec;
         commandListHeading = "%nCommands:%n",
         footer = {"", "Exit codes: 0 ok, 1 run-time error, 2 usage or configuration error.",
                 "Run 'mpath-nbd COMMAND --help' for a command's options."},
-        subcommands = {ServeCommand.class, StatusCommand.class, PathCommand.class, IoPolicyCommand.class, ZoneCommand.class,
-                DemoCommand.class, DiscoverCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ServeCommand.class, StatusCommand.class, PathCommand.class, IoPolicyCommand.class,
+                ZoneCommand.class, PrCommand.class, PersistCommand.class, DemoCommand.class, DiscoverCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int EXIT_OK = 0;
     public static final int EXIT_RUNTIME = 1;
@@ -31,7 +32,7 @@ public final class Main implements Runnable {
     @Override
     public void run() {
         throw new ParameterException(spec.commandLine(),
-                "missing command (serve, status, path, iopolicy, demo, discover)");
+                "missing command (serve, status, path, iopolicy, pr, persist, demo, discover)");
     }
 
     public static void main(String[] args) {

@@ -45,6 +45,14 @@ final class StatusFormatter {
         if (!caps.isEmpty()) {
             sb.append(" features='").append(caps).append('\'');
         }
+        JsonNode pr = e.path("reservation");
+        if (!pr.path("state").asText("none").equals("none")) {
+            sb.append(" reservation-key=").append(pr.path("key").asText())
+                    .append(" reservation=").append(pr.path("state").asText());
+        }
+        if (pr.path("conflicts").asLong() > 0) {
+            sb.append(" reservation-conflicts=").append(pr.path("conflicts").asLong());
+        }
         String identity = e.path("identity").asText("");
         if (!identity.isEmpty() && !"null".equals(identity)) {
             sb.append(" identity=").append(identity);
@@ -62,6 +70,10 @@ final class StatusFormatter {
                     .append(" resets=").append(z.path("resets").asLong())
                     .append(" unaligned-write-refusals=").append(z.path("unaligned-write-refusals").asLong())
                     .append('\n');
+        }
+        String fenced = pr.path("reason").asText("");
+        if (!fenced.isEmpty() && !"null".equals(fenced)) {
+            sb.append("  FENCED: ").append(fenced).append('\n');
         }
         List<String[]> rows = new ArrayList<>();
         for (JsonNode p : e.path("paths")) {
@@ -87,6 +99,10 @@ final class StatusFormatter {
             sb.append(++i == rows.size() ? "  `- " : "  |- ");
             for (int c = 0; c < r.length; c++) {
                 sb.append(c == r.length - 1 ? r[c] : pad(r[c], width[c])).append(c == r.length - 1 ? "" : "  ");
+            }
+            JsonNode reg = p.get("registration");
+            if (reg != null && !reg.isNull() && !reg.asText().equals("registered")) {
+                sb.append("  registration: ").append(reg.asText());
             }
             JsonNode last = p.get("last-error");
             if (last != null && !last.isNull() && !last.asText().isEmpty()) {

@@ -152,7 +152,10 @@ final class ConfigReader {
                 s.duration("connect-timeout", base.connectTimeout(), Duration.ofMillis(1)),
                 s.integer("connections", base.connections(), 0, 64),
                 base.transport(),
-                base.access());
+                base.access(),
+                ReservationKeySetting.read(s, base.reservationKey()),
+                s.choice("fence", base.fenceByReservation() ? "reservation" : "delay", ExportSettings.FENCE_MODES)
+                        .equals("reservation"));
     }
 
     private static ExportDefinition export(Section s, ExportSettings defaults) {
@@ -165,6 +168,11 @@ final class ConfigReader {
         String description = s.string("description", null);
         String identity = s.string("identity", null);
         settings = settings.withAccess(AccessSection.read(s, settings.access(), name));
+        if (settings.fenceByReservation() && !settings.reservationKey().present()) {
+            throw new ConfigException((s.has("fence") ? s.where("fence") : "export '" + name + "'") + ": fence:"
+                    + " reservation needs a reservation key (reservation-key or reservation-key-file), to"
+                    + " preempt a hung path's registration with");
+        }
         if (!s.has("paths")) {
             throw new ConfigException(s.where("paths") + ": missing (an export needs at least one path)");
         }

@@ -32,6 +32,11 @@ public record ExportDefinition(
         return settings.access();
     }
 
+    /** The persistent reservation key registered on every path (none unless configured). */
+    public ReservationKeySetting reservationKey() {
+        return settings.reservationKey();
+    }
+
     /** Transport options of this export's paths (also for paths added at run time). */
     public DriverOptions driverOptions(int maxPayload) {
         return settings.driverOptions(maxPayload, identity);

@@ -23,6 +23,9 @@ import java.util.List;
  * @param connections connections per path when the backend allows several; 0 = one per event loop
  * @param transport transport-specific settings (the {@code iscsi:} sections); never null
  * @param access who may attach and who may write ({@code read-only}, {@code allow}); never null
+ * @param reservationKey the persistent reservation key registered on every path; never null
+ * @param fenceByReservation {@code fence: reservation}: a failed path's in-doubt writes wait for its nexus to be
+ *     preempted through a healthy path instead of the fence delay (which stays the fallback); needs a key
  */
 public record ExportSettings(
         ExportConfig multipath,
@@ -30,7 +33,9 @@ public record ExportSettings(
         Duration connectTimeout,
         int connections,
         TransportOptions transport,
-        ExportAccess access) {
+        ExportAccess access,
+        ReservationKeySetting reservationKey,
+        boolean fenceByReservation) {
 
     /** The iopolicies the core implements, as named in config and the admin API. */
     public static final List<String> IO_POLICIES = IoPolicies.names();
@@ -38,7 +43,11 @@ public record ExportSettings(
     /** The config keys of these settings, in documentation order. */
     public static final List<String> KEYS = List.of("iopolicy", "no-path-timeout", "queue-if-no-path", "max-retries",
             "fence-delay", "removal-delay", "failback", "reconnect-min", "reconnect-max", "probe-interval",
-            "retry-delay", "io-timeout", "connect-timeout", "connections", "trim-resets-zones");
+            "retry-delay", "io-timeout", "connect-timeout", "connections", "trim-resets-zones", ReservationKeySetting.KEY,
+            ReservationKeySetting.FILE_KEY, "fence");
+
+    /** The values of {@code fence}: the TCP reset plus fence-delay (the default), or the reservation fence. */
+    public static final List<String> FENCE_MODES = List.of("delay", "reservation");
 
     public ExportSettings {
         if (transport == null) {
@@ -47,13 +56,16 @@ public record ExportSettings(
         if (access == null) {
             access = ExportAccess.OPEN;
         }
+        if (reservationKey == null) {
+            reservationKey = ReservationKeySetting.NONE;
+        }
     }
 
     /** The core's defaults: {@link ExportConfig#defaults} and {@link DriverOptions#defaults}. */
     public static ExportSettings defaults() {
         DriverOptions d = DriverOptions.defaults();
         return new ExportSettings(ExportConfig.defaults(null), d.requestTimeout(), d.connectTimeout(),
-                d.connections(), d.transport(), ExportAccess.OPEN);
+                d.connections(), d.transport(), ExportAccess.OPEN, ReservationKeySetting.NONE, false);
     }
 
     public String ioPolicy() {
@@ -102,15 +114,17 @@ public record ExportSettings(
 
     public ExportSettings withIoPolicy(String policy) {
         return new ExportSettings(multipath.withIoPolicy(policy), ioTimeout, connectTimeout, connections, transport,
-                access);
+                access, reservationKey, fenceByReservation);
     }
 
     public ExportSettings withTransport(TransportOptions t) {
-        return new ExportSettings(multipath, ioTimeout, connectTimeout, connections, t, access);
+        return new ExportSettings(multipath, ioTimeout, connectTimeout, connections, t, access, reservationKey,
+                fenceByReservation);
     }
 
     public ExportSettings withAccess(ExportAccess a) {
-        return new ExportSettings(multipath, ioTimeout, connectTimeout, connections, transport, a);
+        return new ExportSettings(multipath, ioTimeout, connectTimeout, connections, transport, a, reservationKey,
+                fenceByReservation);
     }
 
     /** The core config of one export with these settings. */

@@ -63,6 +63,15 @@ public final class ExportMetrics implements ExportObserver {
         keep(FunctionCounter.builder(MeterNames.EXPORT_UNALIGNED_WRITE_REFUSALS, e, Export::unalignedWriteRefusals)
                 .tags(tags).description("Writes to a sequential zone refused before any backend: not at the write "
                         + "pointer").register(registry));
+        keep(FunctionCounter.builder(MeterNames.EXPORT_RESERVATION_CONFLICTS, e, Export::reservationConflicts)
+                .tags(tags).description("Requests the disk refused with RESERVATION CONFLICT (fenced by a"
+                        + " reservation): EPERM to the client, no path failed").register(registry));
+        keep(FunctionCounter.builder(MeterNames.EXPORT_RESERVATION_FENCES, e, Export::storageFences).tags(tags)
+                .description("Failed paths with writes in doubt whose nexus was preempted through a healthy path"
+                        + " (fence: reservation) before the writes were retried elsewhere").register(registry));
+        keep(FunctionCounter.builder(MeterNames.EXPORT_RESERVATION_FENCE_FALLBACKS, e, Export::storageFenceFallbacks)
+                .tags(tags).description("Failed paths with writes in doubt that fence: reservation could not"
+                        + " fence: their writes waited for the fence delay instead").register(registry));
     }
 
     private <M extends Meter> M keep(M meter) {

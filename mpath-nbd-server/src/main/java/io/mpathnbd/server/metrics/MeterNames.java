@@ -25,6 +25,9 @@ public final class MeterNames {
     public static final String EXPORT_ZONE_RESETS = "mpath.export.zone.resets";
     public static final String EXPORT_UNALIGNED_WRITE_REFUSALS = "mpath.export.unaligned.write.refusals";
     public static final String EXPORT_ACCESS_REFUSED = "mpath.export.access.refused";
+    public static final String EXPORT_RESERVATION_CONFLICTS = "mpath.export.reservation.conflicts";
+    public static final String EXPORT_RESERVATION_FENCES = "mpath.export.reservation.fences";
+    public static final String EXPORT_RESERVATION_FENCE_FALLBACKS = "mpath.export.reservation.fence.fallbacks";
 
     public static final String CLIENT_CONNECTIONS_NOW = "mpath.client.connections";
     public static final String CLIENT_CONNECTIONS = "mpath.client.connections.accepted";

@@ -91,8 +91,10 @@ class AdminApiTest {
         assertEquals(1, all.size());
         JsonNode e = all.get(0);
         assertEquals(Set.of("name", "size", "ready", "description", "identity", "iopolicy", "failovers", "requeues",
-                "held", "capabilities", "paths", "path-failures", "health", "health-reason", "read-only", "allow"),
-                fields(e));
+                "held", "capabilities", "paths", "path-failures", "health", "health-reason", "read-only", "allow",
+                "reservation"), fields(e));
+        assertEquals("none", e.path("reservation").path("state").asText(), "no key configured");
+        assertEquals(0, e.path("reservation").path("conflicts").asLong());
         assertFalse(e.get("read-only").asBoolean(), "no access settings: writable");
         assertEquals(0, e.get("allow").size(), "no access settings: no allow list");
         assertEquals("disk0", e.get("name").asText());
@@ -103,7 +105,7 @@ class AdminApiTest {
         assertTrue(e.get("capabilities").asText().contains("flush"), e.toString());
         JsonNode p0 = e.get("paths").get(0);
         assertTrue(fields(p0).containsAll(Set.of("id", "uri", "state", "access-state", "in-flight", "requests",
-                "errors", "last-error", "description", "identity")), p0.toString());
+                "errors", "last-error", "registration", "description", "identity")), p0.toString());
         assertEquals("p0", p0.get("id").asText());
         assertEquals(fileUri(img), p0.get("uri").asText());
         assertEquals("optimized", p0.get("access-state").asText());

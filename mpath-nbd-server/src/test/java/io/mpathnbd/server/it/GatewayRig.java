@@ -51,8 +51,10 @@ final class GatewayRig implements AutoCloseable {
                 .append("  reconnect-min: 50ms\n")
                 .append("  reconnect-max: 500ms\n")
                 .append("  no-path-timeout: 20s\n")
-                .append("  fence-delay: 100ms\n")
                 .append("  probe-interval: 1s\n");
+        if (extraDefaults == null || !extraDefaults.contains("fence-delay:")) {
+            yaml.append("  fence-delay: 100ms\n"); // unless the test sets its own
+        }
         if (extraDefaults != null) {
             yaml.append(extraDefaults);
         }
