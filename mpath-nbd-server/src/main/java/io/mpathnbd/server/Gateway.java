@@ -172,6 +172,31 @@ public final class Gateway implements AutoCloseable {
         }
     }
 
+    /**
+     * Null when a path of this driver may join the export, else why not: its disk is zoned and the export's is not,
+     * or the other way round. The export's zonedness comes from its disk once a path has connected, else from the
+     * drivers of its paths; when neither tells (iSCSI paths not yet connected), the session check decides later.
+     */
+    private static String zoneMix(Export export, BackendDriver driver) {
+        Boolean adding = driver.zoned();
+        if (adding == null) {
+            return null;
+        }
+        if (export.zones() != null) {
+            return adding ? null : driver.displayUri() + " is not zoned, but export '" + export.name()
+                    + "' is: an export cannot mix zoned and non-zoned paths";
+        }
+        for (Path p : export.paths()) {
+            Boolean z = p.zoned();
+            if (z != null && !p.removing() && z.booleanValue() != adding) {
+                return driver.displayUri() + (adding ? " is zoned but path " : " is not zoned but path ") + p.id()
+                        + " (" + p.uri() + (adding ? ") is not" : ") is")
+                        + ": an export cannot mix zoned and non-zoned paths";
+            }
+        }
+        return null;
+    }
+
     private BackendDriver createDriver(String where, String uri, DriverOptions options) {
         try {
             return drivers.create(uri, options);
@@ -307,6 +332,11 @@ public final class Gateway implements AutoCloseable {
             throw new ConfigException("uri: " + driver.displayUri() + " has no persistent reservations (NBD and file"
                     + " paths have none), but export '" + export.name() + "' registers a reservation key on every"
                     + " path");
+        }
+        String mix = zoneMix(export, driver);
+        if (mix != null) {
+            driver.shutdown();
+            throw new ConfigException("uri: " + mix);
         }
         return export.addPath(new PathConfig(id, uri.trim(), 0, AccessState.OPTIMIZED, options), driver);
     }

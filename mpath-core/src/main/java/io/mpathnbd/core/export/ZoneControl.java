@@ -98,16 +98,19 @@ public final class ZoneControl {
             return CompletableFuture.completedFuture(ControlResult.failed(Failure.zone(ZoneError.INVALID_REQUEST,
                     notZoned())));
         }
-        return control.<Void>throughOne(action + " ALL ZONES", (p, s) -> s.zones().manageAll(action))
-                .thenApply(r -> {
-                    for (int z = 0; z < l.zoneCount(); z++) {
-                        doubt(z);
-                    }
-                    if (r.succeeded() && action == ZoneAction.RESET) {
-                        resets.increment();
-                    }
-                    return r;
-                });
+        // in every zone's plug, so it runs between the writes, in order
+        ZonedWrites plugs = dispatcher.zonedWrites();
+        CompletableFuture<ControlResult<Void>> all = plugs != null ? plugs.manageAll(action)
+                : control.<Void>throughOne(action + " ALL ZONES", (p, s) -> s.zones().manageAll(action));
+        return all.thenApply(r -> {
+            for (int z = 0; z < l.zoneCount(); z++) {
+                doubt(z);
+            }
+            if (r.succeeded() && action == ZoneAction.RESET) {
+                resets.increment();
+            }
+            return r;
+        });
     }
 
     private void doubt(int zone) {

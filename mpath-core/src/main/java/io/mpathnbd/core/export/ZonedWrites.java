@@ -12,6 +12,7 @@ import io.mpathnbd.core.zone.ZoneLayout;
 import io.mpathnbd.core.zone.ZoneType;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 
@@ -173,6 +174,8 @@ final class ZonedWrites {
         Object next = plug.next();
         if (next instanceof Command c) {
             run(plug, c);
+        } else if (next instanceof AllCommand a) {
+            arrived(a);
         } else if (next != null) {
             start(plug, (BlockRequest) next);
         }
@@ -203,6 +206,49 @@ final class ZonedWrites {
                     c.result().complete(r != null ? r : ControlResult.failed(io.mpathnbd.core.backend.Failure.target(
                             Errno.EIO, c.action() + " ZONE failed: " + e)));
                     release(plug);
+                });
+    }
+
+    /** A command with the ALL bit: it runs once it holds every zone's plug, which it takes in each zone's turn. */
+    record AllCommand(ZoneAction action, CompletableFuture<ControlResult<Void>> result, AtomicInteger waiting) {
+    }
+
+    /**
+     * Zone management with the ALL bit, between the writes: after every write sent before it, to any zone, and
+     * before every write sent after. It queues in all plugs at once under this object's lock, so two such commands
+     * queue in the same order in every plug and cannot wait for each other. Every cached pointer is in doubt after.
+     */
+    CompletableFuture<ControlResult<Void>> manageAll(ZoneAction action) {
+        AllCommand a = new AllCommand(action, new CompletableFuture<>(), new AtomicInteger(plugs.length));
+        int taken = 0;
+        synchronized (this) {
+            for (ZonePlug plug : plugs) {
+                if (plug.enter(a)) {
+                    taken++;
+                }
+            }
+        }
+        for (int i = 0; i < taken; i++) {
+            arrived(a);
+        }
+        return a.result();
+    }
+
+    /** {@code a} took one more plug; with the last it runs, then passes every plug on. */
+    private void arrived(AllCommand a) {
+        if (a.waiting().decrementAndGet() != 0) {
+            return;
+        }
+        control.<Void>throughOne(a.action() + " ALL ZONES", (p, s) -> s.zones().manageAll(a.action()))
+                .whenComplete((r, e) -> {
+                    for (ZonePlug plug : plugs) {
+                        plug.doubt();
+                    }
+                    a.result().complete(r != null ? r : ControlResult.failed(io.mpathnbd.core.backend.Failure.target(
+                            Errno.EIO, a.action() + " ALL ZONES failed: " + e)));
+                    for (ZonePlug plug : plugs) {
+                        release(plug);
+                    }
                 });
     }
 

@@ -48,6 +48,11 @@ public final class Path {
         return id;
     }
 
+    /** Whether the path's disk is zoned, as its driver knows before connecting; null when only a session can tell. */
+    public Boolean zoned() {
+        return driver.zoned();
+    }
+
     /** The driver's display URI (secrets removed). */
     public String uri() {
         return driver.displayUri();

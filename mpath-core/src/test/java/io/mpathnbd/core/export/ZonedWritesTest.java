@@ -253,4 +253,27 @@ class ZonedWritesTest {
         assertArrayEquals(pattern(400, 4096), read(6 * ZONE, 4096));
         assertArrayEquals(new byte[4096], read(6 * ZONE + 4096, 4096));
     }
+
+    @Test
+    void aResetOfAllZonesWaitsForTheWritesSentBeforeItInEveryZone() throws Exception {
+        List<CompletableFuture<Outcome>> before = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            before.add(c.write(4 * ZONE + i * 4096L, pattern(500 + i, 4096)));
+            before.add(c.write(5 * ZONE + i * 4096L, pattern(600 + i, 4096)));
+        }
+        CompletableFuture<ControlResult<Void>> reset = e.zoneControl().manageAll(ZoneAction.RESET);
+        CompletableFuture<Outcome> after4 = c.write(4 * ZONE, pattern(700, 4096)); // at the starts: after the reset
+        CompletableFuture<Outcome> after5 = c.write(5 * ZONE, pattern(701, 4096));
+        for (CompletableFuture<Outcome> w : before) {
+            ok(w);
+        }
+        assertTrue(reset.get(10, TimeUnit.SECONDS).succeeded());
+        ok(after4);
+        ok(after5);
+        assertArrayEquals(pattern(700, 4096), read(4 * ZONE, 4096));
+        assertArrayEquals(new byte[4096], read(4 * ZONE + 4096, 4096));
+        assertArrayEquals(pattern(701, 4096), read(5 * ZONE, 4096));
+        assertArrayEquals(new byte[4096], read(5 * ZONE + 4096, 4096));
+        ok(c.write(5 * ZONE + 4096, pattern(702, 512))); // the pointers were read again after the reset
+    }
 }

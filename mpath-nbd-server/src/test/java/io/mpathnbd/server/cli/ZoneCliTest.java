@@ -74,6 +74,24 @@ class ZoneCliTest {
     }
 
     @Test
+    void pathAddRefusesAPathOfTheOtherZonedness() {
+        Path plain = Images.sparse(dir, "late-plain.img", 8 * MIB);
+        CliRun intoZoned = CliRun.of("path", "add", "--admin", admin, "z0", fileUri(plain));
+        assertEquals(1, intoZoned.exitCode(), intoZoned.toString());
+        assertTrue(intoZoned.err().contains("is not zoned, but export 'z0' is: an export cannot mix zoned and"
+                + " non-zoned paths"), intoZoned.toString());
+        assertEquals(2, gateway.export("z0").paths().size());
+
+        Path zoned = Images.sparse(dir, "late-zoned.img", 8 * MIB);
+        CliRun intoPlain = CliRun.of("path", "add", "--admin", admin, "disk0", fileUri(zoned) + "?zone-size=1MiB");
+        assertEquals(1, intoPlain.exitCode(), intoPlain.toString());
+        assertTrue(intoPlain.err().contains("?zone-size=1MiB is zoned but path p0 ("), intoPlain.toString());
+        assertTrue(intoPlain.err().contains(") is not: an export cannot mix zoned and non-zoned paths"),
+                intoPlain.toString());
+        assertEquals(1, gateway.export("disk0").paths().size());
+    }
+
+    @Test
     void reportWritesAndResetLikeBlkzone() throws Exception {
         nbdsh("h.pwrite(b'\\x01' * 65536, " + 4 * MIB + ")");
         String[] lines = report().split("\n");
