@@ -1,5 +1,6 @@
 """The command line of scripts/bench: one subcommand per benchmark, each with its own options."""
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -23,6 +24,9 @@ SUBCOMMANDS = {
 }
 
 
+IMAGE_DIR = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
+
 def common(p, runtime=10, rounds=2):
     """Options of every subcommand that starts a gateway."""
     if runtime is not None:
@@ -31,6 +35,9 @@ def common(p, runtime=10, rounds=2):
         p.add_argument("--rounds", type=int, default=rounds,
                        help=f"interleaved rounds; cells are medians (default {rounds})")
     p.add_argument("--size-mib", type=int, default=1024, help="disk image size in MiB (default 1024)")
+    p.add_argument("--image-dir", default=IMAGE_DIR,
+                   help=f"where the disk image goes (default {IMAGE_DIR}, tmpfs, so that no run meets the kernel "
+                        "writing the image back to a disk; a folder on a disk measures with writeback)")
     p.add_argument("--policy", default="queue-depth", help="the gateway's iopolicy (default queue-depth)")
     p.add_argument("--gateway-jvm", default=" ".join(GATEWAY_JVM),
                    help=f"JVM options of the gateway (default '{' '.join(GATEWAY_JVM)}')")

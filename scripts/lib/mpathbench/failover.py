@@ -15,7 +15,7 @@ def failover(args):
     # the events take up to 8 s after a 3 s start: fio must outlast them
     args.runtime = max(args.runtime, 12)
     work = Path(tempfile.mkdtemp(prefix="mpath-failover-", dir=args.workdir)).resolve()
-    rig = Rig(work, args.size_mib)
+    rig = Rig(work, args.size_mib, image_dir=args.image_dir)
     try:
         a, port_a = rig.nbdkit_file("nbdkit-a")
         b, port_b = rig.nbdkit_file("nbdkit-b")

@@ -49,7 +49,7 @@ def iscsi(args):
     if writes:
         raise SystemExit(f"iscsi mode: iscsi-perf only reads, so write profiles cannot be compared: {writes}")
     work = Path(tempfile.mkdtemp(prefix="mpath-iscsi-", dir=args.workdir)).resolve()
-    rig = Rig(work, args.size_mib)
+    rig = Rig(work, args.size_mib, image_dir=args.image_dir)
     try:
         tgt = Tgtd(rig)
         gw_port, admin_port = rig.gateway(

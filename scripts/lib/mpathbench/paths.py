@@ -11,7 +11,7 @@ from .rig import Rig, median_of, write_results
 def paths(args):
     """Two backends that each add latency (nbdkit's delay filter): QD64 IOPS of one path vs two paths, per policy."""
     work = Path(tempfile.mkdtemp(prefix="mpath-paths-", dir=args.workdir)).resolve()
-    rig = Rig(work, args.size_mib, delay=args.delay)
+    rig = Rig(work, args.size_mib, delay=args.delay, image_dir=args.image_dir)
     try:
         _, port_a = rig.nbdkit_file("nbdkit-a")
         _, port_b = rig.nbdkit_file("nbdkit-b")

@@ -41,11 +41,15 @@ def wait_port(port, proc=None, timeout=20.0, host="127.0.0.1"):
 class Rig:
     """Backends, proxy and gateway for one benchmark run; everything is stopped by close()."""
 
-    def __init__(self, work, size_mib, delay=None):
+    def __init__(self, work, size_mib, delay=None, image_dir=None):
         self.work = work
         self.procs = []
         self.pidfiles = []
-        self.image = work / "disk.img"
+        # on tmpfs by default: an image on a disk is written back by the kernel's flusher every 30 s or so while
+        # write profiles redirty it, which costs CPU and I/O in whichever run it meets
+        folder = Path(image_dir) if image_dir else work
+        folder.mkdir(parents=True, exist_ok=True)
+        self.image = folder / f"mpathbench-{os.getpid()}-disk.img"
         with open(self.image, "wb") as f:
             chunk = os.urandom(1 << 20)
             for _ in range(size_mib):
@@ -145,6 +149,10 @@ class Rig:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        try:
+            self.image.unlink()
+        except FileNotFoundError:
+            pass
 
 
 def wait_ready(admin_port, names, timeout=30.0):

@@ -92,7 +92,7 @@ def scale(args):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     work = Path(tempfile.mkdtemp(prefix="mpath-scale-", dir=args.workdir)).resolve()
-    rig = Rig(work, args.size_mib)
+    rig = Rig(work, args.size_mib, image_dir=args.image_dir)
     ticks = os.sysconf("SC_CLK_TCK")
     rows = []
     try:

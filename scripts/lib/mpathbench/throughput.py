@@ -14,7 +14,7 @@ from .rig import Rig, median_of, proc_status
 
 def throughput(args):
     work = Path(tempfile.mkdtemp(prefix="mpath-bench-", dir=args.workdir)).resolve()
-    rig = Rig(work, args.size_mib)
+    rig = Rig(work, args.size_mib, image_dir=args.image_dir)
     try:
         direct_port = rig.nbd_server("nbd-server-direct")
         srv_port = rig.nbd_server("nbd-server-a")

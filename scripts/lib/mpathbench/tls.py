@@ -37,7 +37,7 @@ def make_certificates(work):
 
 def tls(args):
     work = Path(tempfile.mkdtemp(prefix="mpath-tls-", dir=args.workdir)).resolve()
-    rig = Rig(work, args.size_mib)
+    rig = Rig(work, args.size_mib, image_dir=args.image_dir)
     try:
         pki, home = make_certificates(work)
         srv_port = rig.nbd_server("nbd-server")
