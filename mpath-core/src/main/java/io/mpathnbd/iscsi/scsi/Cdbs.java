@@ -24,6 +24,12 @@ public final class Cdbs {
     public static final int VPD_BLOCK_LIMITS = 0xB0;
     public static final int VPD_BLOCK_DEVICE_CHARACTERISTICS = 0xB1;
     public static final int VPD_LOGICAL_BLOCK_PROVISIONING = 0xB2;
+    public static final int VPD_ZONED_CHARACTERISTICS = 0xB6;
+    /** ZBC OUT (ZBC-1 5.x): CLOSE 1, FINISH 2, OPEN 3, RESET WRITE POINTER 4 in byte 1. */
+    public static final int ZBC_OUT = 0x94;
+    /** ZBC IN; REPORT ZONES is its service action 0. */
+    public static final int ZBC_IN = 0x95;
+    public static final int REPORT_ZONES_SA = 0x00;
 
     /** FUA in byte 1 of READ(16)/WRITE(16); UNMAP in byte 1 of WRITE SAME(16). */
     private static final int FUA = 0x08;
@@ -117,6 +123,45 @@ public final class Cdbs {
         byte[] cdb = new byte[12];
         cdb[0] = (byte) REPORT_LUNS;
         putU32(cdb, 6, alloc);
+        return cdb;
+    }
+
+    /**
+     * REPORT ZONES from the zone holding {@code zoneStartLba}, reporting option 0 (all zones). PARTIAL stays 0,
+     * so the zone list length counts every zone from there on and tells whether more pages are needed.
+     */
+    public static byte[] reportZones(long zoneStartLba, int alloc) {
+        if (zoneStartLba < 0) {
+            throw new IllegalArgumentException("zone start LBA " + zoneStartLba);
+        }
+        checkRange("allocation length", alloc, Integer.MAX_VALUE);
+        byte[] cdb = new byte[16];
+        cdb[0] = (byte) ZBC_IN;
+        cdb[1] = REPORT_ZONES_SA;
+        putU32(cdb, 2, zoneStartLba >>> 32);
+        putU32(cdb, 6, zoneStartLba);
+        putU32(cdb, 10, alloc);
+        return cdb;
+    }
+
+    /**
+     * ZBC OUT with {@code serviceAction} (1..4) on the zone starting at {@code zoneId}, or with the ALL bit (the
+     * zone ID is then ignored and sent as 0). Zone count 0 means one zone.
+     */
+    public static byte[] zbcOut(int serviceAction, long zoneId, boolean all) {
+        if (serviceAction < 1 || serviceAction > 4) {
+            throw new IllegalArgumentException("ZBC OUT service action " + serviceAction);
+        }
+        if (zoneId < 0) {
+            throw new IllegalArgumentException("zone ID " + zoneId);
+        }
+        byte[] cdb = new byte[16];
+        cdb[0] = (byte) ZBC_OUT;
+        cdb[1] = (byte) serviceAction;
+        long id = all ? 0 : zoneId;
+        putU32(cdb, 2, id >>> 32);
+        putU32(cdb, 6, id);
+        cdb[14] = (byte) (all ? 0x01 : 0x00);
         return cdb;
     }
 
