@@ -98,14 +98,17 @@ public final class ZoneControl {
             return CompletableFuture.completedFuture(ControlResult.failed(Failure.zone(ZoneError.INVALID_REQUEST,
                     notZoned())));
         }
-        // in every zone's plug, so it runs between the writes, in order
+        // in every zone's plug, so it runs between the writes, in order; the plugs doubt their pointers themselves
         ZonedWrites plugs = dispatcher.zonedWrites();
         CompletableFuture<ControlResult<Void>> all = plugs != null ? plugs.manageAll(action)
-                : control.<Void>throughOne(action + " ALL ZONES", (p, s) -> s.zones().manageAll(action));
+                : control.<Void>throughOne(action + " ALL ZONES", (p, s) -> s.zones().manageAll(action))
+                        .thenApply(r -> {
+                            for (int z = 0; z < l.zoneCount(); z++) {
+                                doubt(z);
+                            }
+                            return r;
+                        });
         return all.thenApply(r -> {
-            for (int z = 0; z < l.zoneCount(); z++) {
-                doubt(z);
-            }
             if (r.succeeded() && action == ZoneAction.RESET) {
                 resets.increment();
             }

@@ -1,6 +1,7 @@
 package io.mpathnbd.core.export;
 
 import io.mpathnbd.core.backend.ControlResult;
+import io.mpathnbd.core.backend.Failure;
 import io.mpathnbd.core.path.Path;
 import io.mpathnbd.core.request.BlockOp;
 import io.mpathnbd.core.request.BlockRequest;
@@ -203,8 +204,7 @@ final class ZonedWrites {
         control.<Void>throughOne(c.action() + " ZONE", (p, s) -> s.zones().manage(c.action(), start))
                 .whenComplete((r, e) -> {
                     plug.doubt();
-                    c.result().complete(r != null ? r : ControlResult.failed(io.mpathnbd.core.backend.Failure.target(
-                            Errno.EIO, c.action() + " ZONE failed: " + e)));
+                    c.result().complete(orFailure(r, e, c.action() + " ZONE"));
                     release(plug);
                 });
     }
@@ -244,12 +244,16 @@ final class ZonedWrites {
                     for (ZonePlug plug : plugs) {
                         plug.doubt();
                     }
-                    a.result().complete(r != null ? r : ControlResult.failed(io.mpathnbd.core.backend.Failure.target(
-                            Errno.EIO, a.action() + " ALL ZONES failed: " + e)));
+                    a.result().complete(orFailure(r, e, a.action() + " ALL ZONES"));
                     for (ZonePlug plug : plugs) {
                         release(plug);
                     }
                 });
+    }
+
+    /** The command's answer, or an EIO target failure when it completed exceptionally. */
+    private static ControlResult<Void> orFailure(ControlResult<Void> r, Throwable e, String command) {
+        return r != null ? r : ControlResult.failed(Failure.target(Errno.EIO, command + " failed: " + e));
     }
 
     /** A zone command changed zone {@code zone}: its next write reads the pointer again. */

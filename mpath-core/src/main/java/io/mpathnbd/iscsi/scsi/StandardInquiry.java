@@ -10,6 +10,8 @@ public record StandardInquiry(int qualifier, int deviceType, int tpgs, boolean r
         String product, String revision) {
 
     public static final int DEVICE_TYPE_DISK = 0x00;
+    /** A host-managed zoned block device (ZBC). */
+    public static final int DEVICE_TYPE_HOST_MANAGED_ZONED = 0x14;
     /** TPGS values: 1 implicit ALUA, 2 explicit, 3 both. */
     public static final int TPGS_NONE = 0;
 

@@ -68,14 +68,14 @@ public record ZoneReport(long listedZones, long maxLba, List<Zone> zones) {
             throw new ScsiFormatException("REPORT ZONES descriptor: start LBA " + startLba + ", length "
                     + lengthLba);
         }
-        long start = startLba << shift;
-        long length = lengthLba << shift;
-        // without a write pointer (conventional, full, read-only, offline) the field means nothing: say the end
-        long wp = condition.hasWritePointer() ? wpLba << shift : start + length;
         if (condition.hasWritePointer() && (wpLba < startLba || wpLba > startLba + lengthLba)) {
             throw new ScsiFormatException("REPORT ZONES descriptor at LBA " + startLba + ": write pointer LBA "
                     + wpLba + " outside the zone");
         }
+        long start = startLba << shift;
+        long length = lengthLba << shift;
+        // without a write pointer (conventional, full, read-only, offline) the field means nothing: say the end
+        long wp = condition.hasWritePointer() ? wpLba << shift : start + length;
         return new Zone(start, length, length, wp, type, condition);
     }
 }

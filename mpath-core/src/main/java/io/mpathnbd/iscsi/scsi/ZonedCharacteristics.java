@@ -11,8 +11,6 @@ import io.netty.buffer.ByteBuf;
  *     means no limit is reported
  */
 public record ZonedCharacteristics(boolean unrestrictedReads, long maxOpenSequentialRequired) {
-    /** Peripheral device type of a host-managed zoned block device (standard INQUIRY byte 0, bits 4-0). */
-    public static final int HOST_MANAGED_DEVICE_TYPE = 0x14;
     /** ZONED field of VPD 0xB1: not reported, host-aware, device-managed. */
     public static final int ZONED_NOT_REPORTED = 0;
     public static final int ZONED_HOST_AWARE = 1;
