@@ -1,6 +1,7 @@
 package io.mpathnbd.iscsi.backend;
 
 import io.mpathnbd.core.backend.BackendException;
+import io.mpathnbd.core.backend.Failure;
 import io.mpathnbd.iscsi.scsi.ScsiClassifier;
 import io.mpathnbd.iscsi.scsi.ScsiFormatException;
 import io.mpathnbd.iscsi.scsi.ScsiStatus;
@@ -14,6 +15,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * Runs one small control command (attach, ALUA, probe) and hands back its answer with the data copied to the heap,
@@ -37,7 +39,36 @@ final class ControlCommand {
         }
     }
 
+    /**
+     * No status came back: the task failure's kind is kept, so that a command the target never answered reports a
+     * TIMEOUT rather than a lost connection.
+     */
+    static final class NoStatus extends BackendException {
+        private static final long serialVersionUID = 1L;
+        private final transient TaskFailure.Kind kind;
+
+        NoStatus(String message, TaskFailure.Kind kind, Throwable cause) {
+            super(message, cause);
+            this.kind = kind;
+        }
+
+        TaskFailure.Kind kind() {
+            return kind;
+        }
+    }
+
     private ControlCommand() {
+    }
+
+    /**
+     * The core's failure for a command that completed exceptionally: TIMEOUT when the target did not answer within
+     * the task timeout, else PATH (the connection was lost, the command could not be sent, ...).
+     */
+    static Failure failureOf(Throwable e) {
+        Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+        String m = cause.getMessage() != null ? cause.getMessage() : cause.toString();
+        return cause instanceof NoStatus n && n.kind() == TaskFailure.Kind.TIMEOUT ? Failure.timeout(m)
+                : Failure.path(m);
     }
 
     /** Completes with the answer, or exceptionally with a {@link BackendException} when no status came back. */
@@ -64,11 +95,11 @@ final class ControlCommand {
 
                 @Override
                 public void failed(TaskFailure failure) {
-                    f.completeExceptionally(new BackendException(what + ": " + failure));
+                    f.completeExceptionally(new NoStatus(what + ": " + failure, failure.kind(), null));
                 }
             });
         } catch (RuntimeException e) {
-            f.completeExceptionally(new BackendException(what + ": " + e.getMessage(), e));
+            f.completeExceptionally(new NoStatus(what + ": " + e.getMessage(), TaskFailure.Kind.CONNECTION_LOST, e));
         } finally {
             if (out != null) {
                 out.release();

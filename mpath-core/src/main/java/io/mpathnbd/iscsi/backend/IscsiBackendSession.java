@@ -179,7 +179,8 @@ final class IscsiBackendSession implements BackendSession, AccessStateSource, Ev
                 callback.failed(Failure.reservationConflict(message));
                 return;
             default:
-                callback.failed(Failure.target(targetErrno(request.op(), c.errno(), sense), message));
+                callback.failed(c.zoneError() != null ? Failure.zone(c.zoneError(), message)
+                        : Failure.target(targetErrno(request.op(), c.errno(), sense), message));
         }
     }
 

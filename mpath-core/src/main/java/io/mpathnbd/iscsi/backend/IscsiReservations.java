@@ -16,7 +16,6 @@ import io.mpathnbd.iscsi.session.IscsiConnection;
 import io.netty.buffer.ByteBuf;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
@@ -137,8 +136,7 @@ final class IscsiReservations implements ReservationOps {
     private CompletableFuture<Outcome> run(byte[] cdb, byte[] dataOut, int alloc, String what, int attempt) {
         return ControlCommand.run(connection, lun, cdb, dataOut, alloc, display + ": " + what).handle((a, e) -> {
             if (e != null) {
-                Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-                return CompletableFuture.completedFuture(new Outcome(null, Failure.path(cause.getMessage())));
+                return CompletableFuture.completedFuture(new Outcome(null, ControlCommand.failureOf(e)));
             }
             if (a.good()) {
                 return CompletableFuture.completedFuture(new Outcome(a, null));

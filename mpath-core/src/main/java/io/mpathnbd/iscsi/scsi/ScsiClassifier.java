@@ -2,6 +2,7 @@ package io.mpathnbd.iscsi.scsi;
 
 import io.mpathnbd.core.backend.Failure;
 import io.mpathnbd.core.request.Errno;
+import io.mpathnbd.core.zone.ZoneError;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -20,10 +21,16 @@ public final class ScsiClassifier {
     /**
      * {@code errno}: what the client sees (0 for OK, EIO for path and retry outcomes). {@code rereadAlua}: the
      * access states may have changed, read REPORT TARGET PORT GROUPS again. {@code reservationChanged}: the
-     * persistent reservation state was changed by another initiator.
+     * persistent reservation state was changed by another initiator. {@code zoneError}: a zoned disk's refusal
+     * (ZBC sense), a TARGET action; null otherwise.
      */
     public record Classification(Action action, int errno, long retryDelayNanos, boolean rereadAlua,
-            boolean reservationChanged, String message) {
+            boolean reservationChanged, String message, ZoneError zoneError) {
+
+        Classification(Action action, int errno, long retryDelayNanos, boolean rereadAlua,
+                boolean reservationChanged, String message) {
+            this(action, errno, retryDelayNanos, rereadAlua, reservationChanged, message, null);
+        }
 
         /** The core's failure value; null for {@link Action#OK}. */
         public Failure toFailure() {
@@ -32,7 +39,7 @@ public final class ScsiClassifier {
                 case RETRY_SAME_PATH: return Failure.retrySamePath(message);
                 case PATH: return Failure.path(message);
                 case RESERVATION_CONFLICT: return Failure.reservationConflict(message);
-                default: return Failure.target(errno, message);
+                default: return zoneError != null ? Failure.zone(zoneError, message) : Failure.target(errno, message);
             }
         }
     }
@@ -71,6 +78,12 @@ public final class ScsiClassifier {
 
     private static Classification checkCondition(SenseData s) {
         String m = "CHECK CONDITION " + s + AdditionalSense.describe(s.asc(), s.ascq());
+        // before the sense key: an offline zone comes with NOT READY, which would otherwise fail the path over,
+        // and every path of the disk would answer the same
+        ZoneError zone = ZoneError.ofSense(s.asc(), s.ascq());
+        if (zone != null) {
+            return new Classification(Action.TARGET, Failure.zone(zone, m).errno(), 0, false, false, m, zone);
+        }
         switch (s.key()) {
             case SenseData.UNIT_ATTENTION:
                 return retry(0, s.asc() == 0x29 || (s.asc() == 0x2A && (s.ascq() == 0x06 || s.ascq() == 0x07)),

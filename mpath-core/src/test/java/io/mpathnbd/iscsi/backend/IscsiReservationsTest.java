@@ -75,6 +75,28 @@ class IscsiReservationsTest {
         return r.failure().kind();
     }
 
+    /**
+     * A reservation command the target never answers is a TIMEOUT, not a lost path: the export tells a hung path
+     * from a dead one by it. NOP-Outs are off so that the keepalive cannot end the session first.
+     */
+    @Test
+    void aCommandTheHungTargetNeverAnswersIsATimeout() {
+        DriverOptions o = DriverOptions.defaults().withRequestTimeout(java.time.Duration.ofSeconds(1))
+                .withTransport(TransportOptions.of(Map.of(IscsiOptions.INITIATOR_NAME,
+                        "iqn.2026-12.io.mpathnbd.test:node-hung", IscsiOptions.NOP_INTERVAL, "PT0S",
+                        IscsiOptions.ABORT_TIMEOUT, "PT1S")));
+        ReservationOps hung = harness.connect(harness.driver(tgtd.uri(0), o)).reservations();
+        ok(hung.readKeys()); // answered while the target runs
+        tgtd.stop();
+        try {
+            ControlResult<?> r = get(hung.readKeys());
+            assertFalse(r.succeeded(), "a stopped target answered");
+            assertEquals(FailureKind.TIMEOUT, r.failure().kind(), r.failure().message());
+        } finally {
+            tgtd.resume();
+        }
+    }
+
     @Test
     void capabilitiesAsTgtReportsThem() {
         ReservationOps.Capabilities c = ok(a.reportCapabilities());

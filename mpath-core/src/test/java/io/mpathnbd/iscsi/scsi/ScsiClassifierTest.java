@@ -8,9 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.mpathnbd.core.backend.Failure;
 import io.mpathnbd.core.backend.FailureKind;
 import io.mpathnbd.core.request.Errno;
+import io.mpathnbd.core.zone.ZoneError;
 import io.mpathnbd.iscsi.scsi.ScsiClassifier.Action;
 import io.mpathnbd.iscsi.scsi.ScsiClassifier.Classification;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -90,6 +92,30 @@ class ScsiClassifierTest {
                 ScsiClassifier.classify(ScsiStatus.TASK_ABORTED, null).toFailure());
         assertEquals(new Failure(FailureKind.PATH, Errno.EIO, "unexpected SCSI status 0x22"),
                 ScsiClassifier.classify(0x22, null).toFailure());
+    }
+
+    /** ZBC's sense codes are the disk's refusal whatever their sense key: an offline zone comes with NOT READY. */
+    @ParameterizedTest
+    @EnumSource(value = ZoneError.class, names = "INVALID_REQUEST", mode = EnumSource.Mode.EXCLUDE)
+    void zoneSenseIsATargetErrorNamingTheZoneError(ZoneError zone) {
+        byte[] fixed = {0x70, 0, (byte) zone.senseKey(), 0, 0, 0, 0, 10, 0, 0, 0, 0, (byte) zone.asc(),
+                (byte) zone.ascq()};
+        Classification c = ScsiClassifier.classify(ScsiStatus.CHECK_CONDITION, SenseData.parse(fixed));
+        assertEquals(Action.TARGET, c.action(), c.message());
+        assertEquals(zone, c.zoneError());
+        Failure f = c.toFailure();
+        assertEquals(FailureKind.TARGET, f.kind());
+        assertEquals(zone, f.zoneError());
+        assertEquals(Failure.zone(zone, "x").errno(), f.errno());
+        assertEquals(Failure.zone(zone, "x").errno(), c.errno());
+    }
+
+    @Test
+    void invalidFieldIsNoZoneError() {
+        Classification c = ScsiClassifier.classify(ScsiStatus.CHECK_CONDITION, sense("5/24/00"));
+        assertEquals(Action.TARGET, c.action());
+        assertNull(c.zoneError());
+        assertNull(c.toFailure().zoneError());
     }
 
     @Test
